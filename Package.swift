@@ -1,0 +1,105 @@
+// swift-tools-version:6.0
+//
+// Ember: a TorchServe-compatible model server.
+//
+// libtorch: by default the shim builds against Debian's `libtorch-dev` (headers in /usr/include,
+// libraries in the default linker path). Set `EMBER_LIBTORCH=/path/to/libtorch` at build time to
+// use another libtorch distribution (for example a CUDA build unpacked somewhere): its `include/`,
+// `include/torch/csrc/api/include` and `lib/` are added and `lib/` goes into the rpath.
+import Foundation
+import PackageDescription
+
+let libtorchRoot = Context.environment["EMBER_LIBTORCH"].flatMap { $0.isEmpty ? nil : $0 }
+
+var shimCxxSettings: [CXXSetting] = [
+    // What TorchConfig.cmake sets for Debian's (and PyTorch's cxx11-abi) builds.
+    .define("_GLIBCXX_USE_CXX11_ABI", to: "1")
+]
+var shimLinkerSettings: [LinkerSetting] = [
+    .linkedLibrary("torch"),
+    .linkedLibrary("torch_cpu"),
+    .linkedLibrary("c10"),
+]
+if let root = libtorchRoot {
+    shimCxxSettings.append(
+        .unsafeFlags(["-isystem", "\(root)/include", "-isystem", "\(root)/include/torch/csrc/api/include"]))
+    var flags = ["-L\(root)/lib", "-Xlinker", "-rpath", "-Xlinker", "\(root)/lib"]
+    if FileManager.default.fileExists(atPath: "\(root)/lib/libtorch_cuda.so") {
+        // CUDA kernels register themselves at load time; keep the library even though no symbol is used.
+        flags += ["-Xlinker", "--no-as-needed", "-ltorch_cuda", "-lc10_cuda", "-Xlinker", "--as-needed"]
+    }
+    shimLinkerSettings.append(.unsafeFlags(flags))
+}
+
+let package = Package(
+    name: "Ember",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "ember", targets: ["ember"]),
+        .executable(name: "ember-archiver", targets: ["ember-archiver"]),
+        .library(name: "EmberCore", targets: ["EmberCore"]),
+        .library(name: "EmberArchive", targets: ["EmberArchive"]),
+        .library(name: "TorchBackend", targets: ["TorchBackend"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+    ],
+    targets: [
+        // C++17 over libtorch behind a plain C header; the only code that includes torch headers.
+        .target(
+            name: "CTorchShim",
+            path: "CShim",
+            cxxSettings: shimCxxSettings,
+            linkerSettings: shimLinkerSettings
+        ),
+        .systemLibrary(name: "CZip", pkgConfig: "libzip", providers: [.apt(["libzip-dev"])]),
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+
+        // Swift over the shim: Tensor, TorchModule, TorchError, tensor operations.
+        .target(name: "TorchBackend", dependencies: ["CTorchShim"]),
+
+        // Archives: .mar / zip-store / tgz / directory, MANIFEST.json, model-config.yaml, handler specs.
+        .target(
+            name: "EmberArchive",
+            dependencies: [
+                "CZip", "CZlib",
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+
+        // Server logic without libtorch or sockets: configuration, batching, workers, registry.
+        .target(
+            name: "EmberCore",
+            dependencies: [
+                "EmberArchive",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+
+        .target(
+            name: "EmberArchiverCLI",
+            dependencies: [
+                "EmberArchive",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .executableTarget(name: "ember-archiver", dependencies: ["EmberArchiverCLI"]),
+        .executableTarget(
+            name: "ember",
+            dependencies: [
+                "EmberCore", "TorchBackend",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+
+        .testTarget(name: "TorchBackendTests", dependencies: ["TorchBackend"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "EmberArchiveTests", dependencies: ["EmberArchive"]),
+        .testTarget(name: "EmberCoreTests", dependencies: ["EmberCore"]),
+        .testTarget(name: "EmberArchiverCLITests", dependencies: ["EmberArchiverCLI", "EmberArchive"]),
+    ],
+    cxxLanguageStandard: .cxx17
+)

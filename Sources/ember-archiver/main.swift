@@ -1,0 +1,1 @@
+print("ember-archiver: not yet")
