@@ -96,7 +96,7 @@ let package = Package(
             ]
         ),
 
-        .testTarget(name: "TorchBackendTests", dependencies: ["TorchBackend"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "TorchBackendTests", dependencies: ["TorchBackend"], exclude: ["Fixtures"]),
         .testTarget(name: "EmberArchiveTests", dependencies: ["EmberArchive"]),
         .testTarget(name: "EmberCoreTests", dependencies: ["EmberCore"]),
         .testTarget(name: "EmberArchiverCLITests", dependencies: ["EmberArchiverCLI", "EmberArchive"]),

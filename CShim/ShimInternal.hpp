@@ -1,0 +1,84 @@
+// Internal to the shim: the structs behind the opaque handles and the exception barrier.
+#pragma once
+
+#include "CTorchShim.h"
+
+#include <torch/script.h>
+
+#include <exception>
+#include <new>
+#include <string>
+#include <utility>
+
+struct CTorchShim_Error {
+    CTorchShim_ErrorCode code;
+    std::string message;
+};
+
+struct CTorchShim_Module {
+    torch::jit::Module module;
+    c10::Device device;
+};
+
+struct CTorchShim_Tensor {
+    at::Tensor tensor;
+};
+
+struct CTorchShim_Value {
+    c10::IValue value;
+    // Dict entries in insertion order; filled once when the value is made, so that reads from
+    // several threads never race.
+    std::vector<std::pair<std::string, c10::IValue>> entries;
+};
+
+namespace ctorchshim {
+
+inline CTorchShim_Error* makeError(CTorchShim_ErrorCode code, std::string message) noexcept {
+    try {
+        return new CTorchShim_Error{code, std::move(message)};
+    } catch (...) {
+        // Out of memory while reporting an error: a static error would need a free() exception.
+        return nullptr;
+    }
+}
+
+/// Used where an argument is wrong before libtorch is even called.
+struct InvalidArgument : std::exception {
+    std::string message;
+    explicit InvalidArgument(std::string m) : message(std::move(m)) {}
+    const char* what() const noexcept override { return message.c_str(); }
+};
+
+/// Runs `body` and turns every exception into an error object; the one place the barrier lives.
+template <typename Body>
+CTorchShim_Error* guarded(CTorchShim_ErrorCode fallback, Body&& body) noexcept {
+    try {
+        body();
+        return nullptr;
+    } catch (const InvalidArgument& e) {
+        return makeError(CTORCHSHIM_ERROR_INVALID_ARGUMENT, e.what());
+    } catch (const c10::OutOfMemoryError& e) {
+        return makeError(CTORCHSHIM_ERROR_OUT_OF_MEMORY, e.what_without_backtrace());
+    } catch (const c10::Error& e) {
+        return makeError(fallback, e.what_without_backtrace());
+    } catch (const std::bad_alloc&) {
+        return makeError(CTORCHSHIM_ERROR_OUT_OF_MEMORY, "out of memory");
+    } catch (const std::exception& e) {
+        return makeError(fallback, e.what());
+    } catch (...) {
+        return makeError(CTORCHSHIM_ERROR_UNKNOWN, "unknown C++ exception");
+    }
+}
+
+inline void requireNotNull(const void* pointer, const char* name) {
+    if (pointer == nullptr) {
+        throw InvalidArgument(std::string(name) + " must not be NULL");
+    }
+}
+
+inline CTorchShim_Tensor* wrap(at::Tensor tensor) { return new CTorchShim_Tensor{std::move(tensor)}; }
+
+at::ScalarType scalarType(CTorchShim_DType dtype);
+bool shimDType(at::ScalarType type, CTorchShim_DType* out);
+
+}  // namespace ctorchshim
