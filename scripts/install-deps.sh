@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Installs the Debian packages Ember needs, only those missing. Usage: install-deps.sh [build|examples]
+#   build     libtorch, libzip, zlib, image codecs, pkg-config: enough to build and test
+#   examples  also python3-torch and python3-torchvision, to generate the example models
+set -euo pipefail
+
+packages=(libtorch-dev libzip-dev zlib1g-dev libjpeg-dev libpng-dev pkg-config)
+if [[ "${1:-build}" == "examples" ]]; then
+    packages+=(python3-torch python3-torchvision)
+fi
+
+missing=()
+for package in "${packages[@]}"; do
+    if ! dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed"; then
+        missing+=("$package")
+    fi
+done
+[[ ${#missing[@]} -eq 0 ]] && exit 0
+
+sudo=""
+if [[ $(id -u) -ne 0 ]]; then sudo="sudo"; fi
+echo "Installing: ${missing[*]}"
+$sudo apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
