@@ -56,6 +56,11 @@ let package = Package(
         ),
         .systemLibrary(name: "CZip", pkgConfig: "libzip", providers: [.apt(["libzip-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CTurboJPEG", pkgConfig: "libturbojpeg", providers: [.apt(["libturbojpeg0-dev"])]),
+        .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
+
+        // JPEG and PNG to RGB for the image handlers, with a pixel limit checked before allocating.
+        .target(name: "ImageCodec", dependencies: ["CTurboJPEG", "CPNG"]),
 
         // Swift over the shim: Tensor, TorchModule, TorchError, tensor operations.
         .target(name: "TorchBackend", dependencies: ["CTorchShim"]),
@@ -97,6 +102,7 @@ let package = Package(
         ),
 
         .testTarget(name: "TorchBackendTests", dependencies: ["TorchBackend"], exclude: ["Fixtures"]),
+        .testTarget(name: "ImageCodecTests", dependencies: ["ImageCodec"], exclude: ["Fixtures"]),
         .testTarget(name: "EmberArchiveTests", dependencies: ["EmberArchive"]),
         .testTarget(name: "EmberCoreTests", dependencies: ["EmberCore"]),
         .testTarget(name: "EmberArchiverCLITests", dependencies: ["EmberArchiverCLI", "EmberArchive"]),

@@ -4,7 +4,7 @@
 #   examples  also python3-torch and python3-torchvision, to generate the example models
 set -euo pipefail
 
-packages=(libtorch-dev libzip-dev zlib1g-dev libjpeg-dev libpng-dev pkg-config)
+packages=(libtorch-dev libzip-dev zlib1g-dev libturbojpeg0-dev libpng-dev pkg-config)
 if [[ "${1:-build}" == "examples" ]]; then
     packages+=(python3-torch python3-torchvision)
 fi

@@ -1,0 +1,33 @@
+/// Why an image could not be decoded; each case has a message fit for a client.
+public struct ImageDecodingError: Error, CustomStringConvertible, Sendable, Equatable {
+    private enum Code: Sendable, Equatable {
+        case empty, unsupportedFormat, corrupt, tooLarge
+    }
+
+    private let code: Code
+    public let message: String
+
+    private init(_ code: Code, _ message: String) {
+        self.code = code
+        self.message = message
+    }
+
+    public static var empty: Self { .init(.empty, "The request body is empty; an image was expected.") }
+
+    public static var unsupportedFormat: Self {
+        .init(.unsupportedFormat, "The input is not a JPEG or PNG image.")
+    }
+
+    public static func corrupt(format: String, detail: String) -> Self {
+        .init(.corrupt, "The \(format) image cannot be decoded: \(detail)")
+    }
+
+    public static func tooLarge(width: Int, height: Int, limit: Int) -> Self {
+        .init(
+            .tooLarge,
+            "The image is \(width)x\(height) = \(width * height) pixels, over the limit of \(limit) pixels.")
+    }
+
+    public var isTooLarge: Bool { code == .tooLarge }
+    public var description: String { message }
+}
