@@ -45,6 +45,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         // C++17 over libtorch behind a plain C header; the only code that includes torch headers.
@@ -80,6 +83,18 @@ let package = Package(
             name: "EmberCore",
             dependencies: [
                 "EmberArchive",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+
+        // The three HTTP listeners: TorchServe's REST contract over EmberCore.
+        .target(
+            name: "EmberHTTP",
+            dependencies: [
+                "EmberCore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
