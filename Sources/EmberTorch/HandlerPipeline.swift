@@ -1,0 +1,133 @@
+import EmberArchive
+import EmberCore
+import ImageCodec
+import Logging
+import TorchBackend
+
+/// One model version's declarative handler: decode each request, run the model once per batch,
+/// postprocess, and answer each request on its own.
+///
+/// Runs on a worker's thread. The module is shared by every worker of the version.
+final class HandlerPipeline: Sendable {
+    let module: TorchModule
+    let spec: HandlerSpec
+    let labels: LabelMap?
+    let decoder: ImageDecoder
+    let logger: Logger
+
+    init(module: TorchModule, spec: HandlerSpec, labels: LabelMap?, decoder: ImageDecoder, logger: Logger) {
+        self.module = module
+        self.spec = spec
+        self.labels = labels
+        self.decoder = decoder
+        self.logger = logger
+    }
+
+    /// A request after decoding: the rows it adds to the batch.
+    private struct Prepared {
+        var index: Int
+        var rows: [TorchTensor]
+        var isMultiRow: Bool
+        var shapeKey: [Int]
+    }
+
+    func run(_ bodies: [[UInt8]]) -> [Result<JSONValue, HandlerFailure>] {
+        var results = [Result<JSONValue, HandlerFailure>](repeating: .failure(.predictionFailed), count: bodies.count)
+        var prepared: [Prepared] = []
+        for (index, body) in bodies.enumerated() {
+            do {
+                prepared.append(try prepare(body, index: index))
+            } catch let failure as HandlerFailure {
+                results[index] = .failure(failure)
+            } catch {
+                results[index] = .failure(.badRequest("The input cannot be prepared for the model: \(error)"))
+            }
+        }
+        // Requests whose rows have one shape share one forward.
+        var groups: [[Int]: [Prepared]] = [:]
+        for request in prepared { groups[request.shapeKey, default: []].append(request) }
+        for group in groups.values {
+            for (index, result) in runIsolatingFailures(group) { results[index] = result }
+        }
+        return results
+    }
+
+    private func runIsolatingFailures(_ group: [Prepared]) -> [(Int, Result<JSONValue, HandlerFailure>)] {
+        do {
+            return try forward(group).map { ($0.0, .success($0.1)) }
+        } catch {
+            guard group.count > 1 else {
+                let failure = Self.failure(for: error)
+                logger.warning(
+                    "inference failed", metadata: ["error": "\(error)", "status": "\(failure.status)"])
+                return [(group[0].index, .failure(failure))]
+            }
+            // One bad request must not fail the others batched with it: run each alone.
+            return group.flatMap { runIsolatingFailures([$0]) }
+        }
+    }
+
+    private static func failure(for error: any Error) -> HandlerFailure {
+        if let failure = error as? HandlerFailure { return failure }
+        if let torch = error as? TorchError, torch.code == .outOfMemory { return .outOfResources }
+        return .predictionFailed
+    }
+
+    private func forward(_ group: [Prepared]) throws -> [(Int, JSONValue)] {
+        let rows = group.flatMap(\.rows)
+        let input =
+            spec.input.isImage
+            ? try ImagePreprocessor(steps: spec.preprocess, decoder: decoder).batch(rows) : try TorchTensor.stack(rows)
+        let output = try selectOutput(try module.forward([input]))
+        let answers = try Postprocessor(steps: spec.postprocess, labels: labels).run(output, rows: rows.count)
+        var cursor = 0
+        return group.map { request in
+            let slice = Array(answers[cursor..<cursor + request.rows.count])
+            cursor += request.rows.count
+            return (request.index, request.isMultiRow ? .array(slice) : slice[0])
+        }
+    }
+
+    private func selectOutput(_ output: ModelOutput) throws -> TorchTensor {
+        let selected: ModelOutput?
+        switch spec.modelOutput {
+        case .key(let key)?: selected = output[key]
+        case .index(let index)?: selected = output[index]
+        case nil:
+            if case .list = output { selected = output[0] } else { selected = output }
+        }
+        guard let tensor = selected?.tensor else {
+            throw HandlerFailure(
+                status: 503, type: "InternalServerException",
+                message: "The model output has no tensor at \(spec.modelOutput.map { "\($0)" } ?? "the top level")")
+        }
+        return tensor
+    }
+
+    private func prepare(_ body: [UInt8], index: Int) throws -> Prepared {
+        switch spec.input {
+        case .image:
+            let preprocessor = ImagePreprocessor(steps: spec.preprocess, decoder: decoder)
+            let image = try preprocessor.perImage(try preprocessor.decode(body))
+            return Prepared(index: index, rows: [image], isMultiRow: false, shapeKey: try image.info().shape)
+        case .tensor(let dtype, let shape):
+            let torchType = TorchBackend.DType(rawValue: dtype.rawValue) ?? .float32
+            let decoded = try JSONTensor.decode(
+                body, declaredShape: shape, dtypeName: dtype.rawValue,
+                integral: ![.float32, .float64].contains(torchType), boolean: torchType == .bool)
+            let rows = try decoded.rows.map { try TorchTensor(Self.tensor(torchType, shape: decoded.rowShape, values: $0)) }
+            return Prepared(index: index, rows: rows, isMultiRow: decoded.isMultiRow, shapeKey: decoded.rowShape)
+        }
+    }
+
+    private static func tensor(_ dtype: TorchBackend.DType, shape: [Int], values: [Double]) throws -> Tensor {
+        switch dtype {
+        case .float32: try Tensor(shape: shape, floats: values.map { Float($0) })
+        case .float64: try Tensor(shape: shape, doubles: values)
+        case .int64: try Tensor(shape: shape, int64s: values.map { Int64($0) })
+        case .int32: try Tensor(shape: shape, int32s: values.map { Int32(clamping: Int64($0)) })
+        case .uint8: try Tensor(shape: shape, uint8s: values.map { UInt8(clamping: Int64($0)) })
+        case .bool: try Tensor(shape: shape, bools: values.map { $0 != 0 })
+        }
+    }
+}

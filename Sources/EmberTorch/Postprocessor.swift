@@ -1,0 +1,137 @@
+import EmberArchive
+import EmberCore
+import TorchBackend
+
+/// Runs a spec's postprocess steps on the batched model output and renders one JSON answer per row.
+struct Postprocessor {
+    let steps: [PostprocessStep]
+    let labels: LabelMap?
+
+    /// What the steps have produced so far.
+    private enum Stage {
+        case tensor(TorchTensor)
+        case topK(values: TorchTensor, indices: TorchTensor)
+        case argmax(TorchTensor)
+        case rendered([JSONValue])
+    }
+
+    func run(_ output: TorchTensor, rows: Int) throws -> [JSONValue] {
+        var stage = Stage.tensor(output)
+        var labelled = false
+        for step in steps {
+            switch (step, stage) {
+            case (.softmax(let dim), .tensor(let tensor)):
+                stage = .tensor(try tensor.softmax(dim: dim))
+            case (.topK(let k), .tensor(let tensor)):
+                let (values, indices) = try tensor.topK(k, dim: 1)
+                stage = .topK(values: values, indices: indices)
+            case (.argmax(let dim), .tensor(let tensor)):
+                stage = .argmax(try tensor.argmax(dim: dim))
+            case (.labels, _):
+                labelled = true
+            case (.classification, .tensor(let tensor)):
+                stage = .rendered(try classification(tensor))
+            case (.segmentation, .tensor(let tensor)):
+                stage = .rendered(try segmentation(tensor))
+            case (.identity, _):
+                continue
+            default:
+                throw HandlerFailure(
+                    status: 500, type: "InternalServerException",
+                    message: "postprocess step \(step) cannot follow the previous steps")
+            }
+        }
+        let answers = try render(stage, labelled: labelled)
+        guard answers.count == rows else {
+            throw HandlerFailure(
+                status: 503, type: "InternalServerException", message: "number of batch response mismatched")
+        }
+        return answers
+    }
+
+    private func render(_ stage: Stage, labelled: Bool) throws -> [JSONValue] {
+        switch stage {
+        case .rendered(let answers):
+            return answers
+        case .tensor(let tensor):
+            return try Self.rows(of: try tensor.value())
+        case .topK(let values, let indices):
+            let probabilities = try values.value()
+            let classes = try indices.value()
+            let perRow = probabilities.shape.last ?? 0
+            let flatValues = probabilities.doubleValues
+            let flatIndices = classes.int64s ?? []
+            return stride(from: 0, to: flatValues.count, by: max(perRow, 1)).map { start in
+                .object((start..<start + perRow).map { position in
+                    (name(of: Int(flatIndices[position]), labelled: labelled), .double(flatValues[position]))
+                })
+            }
+        case .argmax(let indices):
+            let flat = try indices.value().int64s ?? []
+            return flat.map { labelled ? .string(name(of: Int($0), labelled: true)) : .int(Int($0)) }
+        }
+    }
+
+    private func name(of index: Int, labelled: Bool) -> String {
+        guard labelled, let labels else { return String(index) }
+        return labels.label(index)
+    }
+
+    /// `{"prediction": argmax, "probabilities": [...]}` per row.
+    private func classification(_ tensor: TorchTensor) throws -> [JSONValue] {
+        let predictions = try tensor.argmax(dim: 1).value().int64s ?? []
+        let rows = try Self.rows(of: try tensor.value())
+        return zip(predictions, rows).map { prediction, row in
+            ["prediction": .int(Int(prediction)), "probabilities": row]
+        }
+    }
+
+    /// TorchServe's image_segmenter answer: per pixel `[class, probability]`, as `[H][W][2]`.
+    private func segmentation(_ tensor: TorchTensor) throws -> [JSONValue] {
+        let (values, indices) = try tensor.softmax(dim: 1).max(dim: 1)
+        let probabilities = try values.value()
+        let classes = try indices.value().int64s ?? []
+        let shape = probabilities.shape
+        guard shape.count == 3 else {
+            throw HandlerFailure(
+                status: 503, type: "InternalServerException",
+                message: "segmentation needs an [N, C, H, W] output; got \(shape) after max over classes")
+        }
+        let flat = probabilities.doubleValues
+        let (height, width) = (shape[1], shape[2])
+        return (0..<shape[0]).map { image in
+            .array((0..<height).map { y in
+                .array((0..<width).map { x in
+                    let position = (image * height + y) * width + x
+                    return [.double(Double(classes[position])), .double(flat[position])]
+                })
+            })
+        }
+    }
+
+    /// Splits a batched tensor into per-row nested lists (`tensor.tolist()` for each row).
+    static func rows(of tensor: Tensor) throws -> [JSONValue] {
+        let values = tensor.doubleValues
+        guard let rowCount = tensor.shape.first else { return [nested(values, tensor.dtype, shape: [], offset: 0)] }
+        let rowShape = Array(tensor.shape.dropFirst())
+        let rowLength = rowShape.reduce(1, *)
+        return (0..<rowCount).map { nested(values, tensor.dtype, shape: rowShape, offset: $0 * rowLength) }
+    }
+
+    private static func nested(_ values: [Double], _ dtype: DType, shape: [Int], offset: Int) -> JSONValue {
+        func build(_ dims: ArraySlice<Int>, _ start: Int) -> JSONValue {
+            guard let size = dims.first else { return element(dtype, values[start]) }
+            let stride = dims.dropFirst().reduce(1, *)
+            return .array((0..<size).map { build(dims.dropFirst(), start + $0 * stride) })
+        }
+        return build(shape[...], offset)
+    }
+
+    private static func element(_ dtype: DType, _ value: Double) -> JSONValue {
+        switch dtype {
+        case .float32, .float64: .double(value)
+        case .int64, .int32, .uint8: .int(Int(value))
+        case .bool: .bool(value != 0)
+        }
+    }
+}
