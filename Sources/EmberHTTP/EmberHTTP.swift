@@ -1,5 +1,4 @@
 import Hummingbird
-import Prometheus
 import ServiceLifecycle
 
 public enum EmberHTTP {}
