@@ -111,6 +111,13 @@ private enum ImageState {
     }
 }
 
+extension InputSpec {
+    var isImage: Bool {
+        if case .image = self { return true }
+        return false
+    }
+}
+
 extension PreprocessStep {
     var isGeometry: Bool {
         switch self {
@@ -127,8 +134,8 @@ extension PreprocessStep {
     }
 }
 
-extension ResizeInterpolation {
-    var torch: Interpolation {
+extension EmberArchive.Interpolation {
+    var torch: TorchBackend.Interpolation {
         switch self {
         case .bilinear: .bilinear
         case .bicubic: .bicubic

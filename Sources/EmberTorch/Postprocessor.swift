@@ -22,7 +22,7 @@ struct Postprocessor {
             switch (step, stage) {
             case (.softmax(let dim), .tensor(let tensor)):
                 stage = .tensor(try tensor.softmax(dim: dim))
-            case (.topK(let k), .tensor(let tensor)):
+            case (.topk(let k), .tensor(let tensor)):
                 let (values, indices) = try tensor.topK(k, dim: 1)
                 stage = .topK(values: values, indices: indices)
             case (.argmax(let dim), .tensor(let tensor)):
@@ -118,7 +118,7 @@ struct Postprocessor {
         return (0..<rowCount).map { nested(values, tensor.dtype, shape: rowShape, offset: $0 * rowLength) }
     }
 
-    private static func nested(_ values: [Double], _ dtype: DType, shape: [Int], offset: Int) -> JSONValue {
+    private static func nested(_ values: [Double], _ dtype: TorchBackend.DType, shape: [Int], offset: Int) -> JSONValue {
         func build(_ dims: ArraySlice<Int>, _ start: Int) -> JSONValue {
             guard let size = dims.first else { return element(dtype, values[start]) }
             let stride = dims.dropFirst().reduce(1, *)
@@ -127,7 +127,7 @@ struct Postprocessor {
         return build(shape[...], offset)
     }
 
-    private static func element(_ dtype: DType, _ value: Double) -> JSONValue {
+    private static func element(_ dtype: TorchBackend.DType, _ value: Double) -> JSONValue {
         switch dtype {
         case .float32, .float64: .double(value)
         case .int64, .int32, .uint8: .int(Int(value))
