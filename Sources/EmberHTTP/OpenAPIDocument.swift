@@ -98,7 +98,8 @@ enum OpenAPIDocument {
     }
 
     private static func operation(_ method: String, _ id: String, _ summary: String, _ codes: [String]) -> JSONValue {
-        .object([(method, ["operationId": .string(id), "summary": .string(summary), "responses": responses(codes)])])
+        let body: JSONValue = ["operationId": .string(id), "summary": .string(summary), "responses": responses(codes)]
+        return .object([(method, body)])
     }
 
     private static func pathParameter(_ name: String) -> JSONValue {
