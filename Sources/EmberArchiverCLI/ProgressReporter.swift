@@ -4,6 +4,7 @@ import Foundation
 final class ProgressReporter {
     private static let threshold: UInt64 = 8 << 20
     private var lastTenth = -1
+    private var lastTotal: UInt64 = 0
 
     /// `nil` when the serialized file is small (or absent): small archives finish before progress matters.
     init?(serializedFile: String?) {
@@ -15,14 +16,15 @@ final class ProgressReporter {
 
     func report(done: UInt64, total: UInt64) {
         guard total > 0 else { return }
+        lastTotal = total
         let tenth = Int(min(done, total) * 10 / total)
         guard tenth > lastTenth else { return }
         lastTenth = tenth
         FileHandle.standardError.write(Data("Archiving: \(tenth * 10)% (\(done >> 20) of \(total >> 20) MiB)\n".utf8))
     }
 
+    /// Prints the final 100% line if the last callback stopped short of it.
     func finish() {
-        if lastTenth < 10 { lastTenth = 9 }
-        report(done: 1, total: 1)
+        report(done: max(lastTotal, 1), total: max(lastTotal, 1))
     }
 }
