@@ -1,1 +1,3 @@
-print("ember-archiver: not yet")
+import EmberArchiverCLI
+
+EmberArchiverCommand.main()
