@@ -86,6 +86,15 @@ let package = Package(
             ]
         ),
 
+        // The libtorch inference backend: declarative handler pipelines on the worker threads.
+        .target(
+            name: "EmberTorch",
+            dependencies: [
+                "EmberCore", "EmberArchive", "TorchBackend", "ImageCodec",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+
         // The three HTTP listeners: TorchServe's REST contract over EmberCore.
         .target(
             name: "EmberHTTP",
@@ -116,6 +125,7 @@ let package = Package(
 
         .testTarget(name: "TorchBackendTests", dependencies: ["TorchBackend"], exclude: ["Fixtures"]),
         .testTarget(name: "ImageCodecTests", dependencies: ["ImageCodec"], exclude: ["Fixtures"]),
+        .testTarget(name: "EmberTorchTests", dependencies: ["EmberTorch", "EmberArchive", "EmberCore"], exclude: ["Fixtures"]),
         .testTarget(name: "EmberArchiveTests", dependencies: ["EmberArchive"]),
         .testTarget(name: "EmberCoreTests", dependencies: ["EmberCore"]),
         .testTarget(name: "EmberArchiverCLITests", dependencies: ["EmberArchiverCLI", "EmberArchive"]),

@@ -1,5 +1,6 @@
 import Foundation
 import EmberArchive
+import EmberCore
 import ImageCodec
 import TorchBackend
 

@@ -86,9 +86,10 @@ struct Postprocessor {
         }
     }
 
-    /// TorchServe's image_segmenter answer: per pixel `[class, probability]`, as `[H][W][2]`.
+    /// TorchServe's image_segmenter answer: per pixel `[class, value]` (a probability after a softmax
+    /// step), as `[H][W][2]`.
     private func segmentation(_ tensor: TorchTensor) throws -> [JSONValue] {
-        let (values, indices) = try tensor.softmax(dim: 1).max(dim: 1)
+        let (values, indices) = try tensor.max(dim: 1)
         let probabilities = try values.value()
         let classes = try indices.value().int64s ?? []
         let shape = probabilities.shape
