@@ -1,0 +1,29 @@
+import EmberCore
+import Logging
+
+/// What the listeners share: limits, CORS, metrics and the access log.
+public struct HTTPSettings: Sendable {
+    public var maxRequestSize: Int
+    public var corsAllowedOrigin: String?
+    public var corsAllowedMethods: String?
+    public var corsAllowedHeaders: String?
+    public var enableModelAPI: Bool
+    public var version: String
+
+    public init(
+        maxRequestSize: Int = 6_553_500, corsAllowedOrigin: String? = nil, corsAllowedMethods: String? = nil,
+        corsAllowedHeaders: String? = nil, enableModelAPI: Bool = false, version: String = "0.1.0"
+    ) {
+        self.maxRequestSize = maxRequestSize
+        self.corsAllowedOrigin = corsAllowedOrigin
+        self.corsAllowedMethods = corsAllowedMethods
+        self.corsAllowedHeaders = corsAllowedHeaders
+        self.enableModelAPI = enableModelAPI
+        self.version = version
+    }
+
+    var cors: CORSHeaders? {
+        let headers = CORSHeaders(origin: corsAllowedOrigin, methods: corsAllowedMethods, headers: corsAllowedHeaders)
+        return headers.isEmpty ? nil : headers
+    }
+}

@@ -1,0 +1,99 @@
+import EmberCore
+import Foundation
+import Hummingbird
+
+/// The inference listener's routes (contract §2): ping, predictions, readiness.
+struct InferenceRoutes: Sendable {
+    let service: any ModelService
+    let metrics: ServerMetrics
+
+    func handle(_ request: Request, _ path: RequestPath, _ info: ListenerResponder.RequestInfo) async throws -> Response {
+        switch path[0] {
+        case "ping":
+            let healthy = await service.isHealthy()
+            return ListenerResponder.json(["status": healthy ? "Healthy" : "Unhealthy"], status: healthy ? 200 : 500)
+        case "predictions":
+            guard path.count >= 2, let model = path[1] else { throw APIError.resourceNotFound }
+            if request.method == .options {
+                try await service.requireModel(model)
+                return ListenerResponder.json(modelDescription(model))
+            }
+            return try await predict(request, model: model, version: path[2], info: info)
+        case "v2" where path.count == 3 && path[1] == "health":
+            switch path[2] {
+            case "live": return ListenerResponder.json(["live": true])
+            case "ready":
+                let ready = await service.isReady()
+                return ListenerResponder.json(["ready": .bool(ready)], status: ready ? 200 : 503)
+            default: throw APIError.resourceNotFound
+            }
+        case "v2" where path.count == 4 && path[1] == "models" && path[3] == "ready":
+            guard let model = path[2] else { throw APIError.resourceNotFound }
+            let ready = try await service.isModelReady(model)
+            return ListenerResponder.json(["name": .string(model), "ready": .bool(ready)], status: ready ? 200 : 503)
+        default:
+            throw APIError.resourceNotFound
+        }
+    }
+
+    private func predict(_ request: Request, model: String, version: String?, info: ListenerResponder.RequestInfo)
+        async throws -> Response
+    {
+        let started = ContinuousClock.now
+        let body = try await request.collectBytes(limit: info.settings.maxRequestSize)
+        let contentType = request.headers[.contentType]
+        let payload = try Self.payload(body: body, contentType: contentType)
+        let headers = request.headers.map { ($0.name.canonicalName, $0.value) }
+        let input = PredictionInput(
+            body: payload.body, contentType: payload.contentType, requestID: info.id, headers: headers)
+        let output = try await service.predict(model: model, version: version, input: input)
+        let labels = [model, version ?? "default", metrics.hostname]
+        metrics.registry.increment(
+            ServerMetrics.inferenceLatency, labels: labels, by: (ContinuousClock.now - started).microseconds)
+        var fields = HTTPFields()
+        if let type = output.contentType { fields[.contentType] = type }
+        return Response(
+            status: .init(code: output.status), headers: fields, body: .init(byteBuffer: ByteBuffer(bytes: output.body)))
+    }
+
+    /// TorchServe's handlers read the form field `data`, else `body`; other bodies are the input.
+    static func payload(body: [UInt8], contentType: String?) throws -> (body: [UInt8], contentType: String?) {
+        guard let contentType else { return (body, nil) }
+        if let boundary = MultipartParser.boundary(fromContentType: contentType) {
+            let fields: [FormField]
+            do {
+                fields = try MultipartParser.parse(body, boundary: boundary)
+            } catch {
+                throw APIError.badRequest(error.message)
+            }
+            guard let field = fields.last(where: { $0.name == "data" }) ?? fields.last(where: { $0.name == "body" }) else {
+                throw APIError.badRequest(
+                    "The multipart body has no field named \"data\" or \"body\"; fields sent: "
+                        + fields.map(\.name).joined(separator: ", "))
+            }
+            return (field.value, field.contentType)
+        }
+        let mediaType = contentType.split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
+        if mediaType == "application/x-www-form-urlencoded" {
+            let fields = URLEncodedForm.parse(String(decoding: body, as: UTF8.self))
+            guard let field = fields.last(where: { $0.name == "data" }) ?? fields.last(where: { $0.name == "body" }) else {
+                throw APIError.badRequest("The form has no field named \"data\" or \"body\".")
+            }
+            return (Array(field.value.utf8), nil)
+        }
+        return (body, mediaType)
+    }
+
+    private func modelDescription(_ model: String) -> JSONValue {
+        [
+            "openapi": "3.0.1",
+            "info": ["title": .string("RESTful API for: \(model)"), "version": "1.0.0"],
+            "paths": .object([
+                ("/prediction/\(model)", [
+                    "post": ["operationId": .string(model), "summary": "Runs inference on the model.",
+                             "responses": ["200": ["description": "OK"]]],
+                ]),
+            ]),
+        ]
+    }
+}

@@ -1,0 +1,88 @@
+import EmberCore
+import Hummingbird
+
+/// The management listener's routes (contract §3).
+struct ManagementRoutes: Sendable {
+    let service: any ModelService
+
+    func handle(_ request: Request, _ path: RequestPath, _ info: ListenerResponder.RequestInfo) async throws -> Response {
+        guard path[0] == "models" else { throw APIError.resourceNotFound }
+        let method = request.method
+        switch path.count {
+        case 1:
+            if method == .get { return await list(request) }
+            if method == .post {
+                guard info.settings.enableModelAPI else { throw APIError.methodNotAllowed }
+                return try await register(request, info: info)
+            }
+            throw APIError.methodNotAllowed
+        case 2, 3:
+            guard let model = path[1] else { throw APIError.resourceNotFound }
+            let version = path[2]
+            switch method {
+            case .get:
+                let target: DescribeTarget = version == "all" ? .all : version.map { .version($0) } ?? .defaultVersion
+                return ListenerResponder.json(try await service.describe(model: model, version: target))
+            case .put:
+                return try await scale(request, model: model, version: version ?? request.query("model_version"))
+            case .delete:
+                guard info.settings.enableModelAPI else { throw APIError.methodNotAllowed }
+                return reply(try await service.unregister(model: model, version: version))
+            case .options:
+                return ListenerResponder.json([
+                    "openapi": "3.0.1",
+                    "info": ["title": .string("RESTful Management API for: \(model)"), "version": "1.0.0"],
+                ])
+            default:
+                throw APIError.methodNotAllowed
+            }
+        case 4 where path[3] == "set-default":
+            guard let model = path[1], let version = path[2] else { throw APIError.resourceNotFound }
+            if method == .get {
+                // TorchServe routes GET …/set-default to describe (contract §3.1).
+                return ListenerResponder.json(try await service.describe(model: model, version: .defaultVersion))
+            }
+            guard method == .put else { throw APIError.methodNotAllowed }
+            return reply(try await service.setDefault(model: model, version: version))
+        default:
+            throw APIError.resourceNotFound
+        }
+    }
+
+    private func reply(_ response: ServiceResponse) -> Response {
+        ListenerResponder.json(response.body, status: response.status)
+    }
+
+    /// `limit` 1…100 (else 100), `next_page_token` an offset ≥ 0 (contract §3.6).
+    private func list(_ request: Request) async -> Response {
+        var limit = request.query("limit").flatMap { Int($0) } ?? 100
+        if limit < 0 || limit > 100 { limit = 100 }
+        let offset = max(0, request.query("next_page_token").flatMap { Int($0) } ?? 0)
+        return ListenerResponder.json(await service.list(limit: limit, offset: offset))
+    }
+
+    private func scale(_ request: Request, model: String, version: String?) async throws -> Response {
+        let minWorkers = request.query("min_worker").flatMap { Int($0) } ?? 1
+        let maxWorkers = request.query("max_worker").flatMap { Int($0) } ?? minWorkers
+        let synchronous = request.query("synchronous") == "true"
+        guard maxWorkers >= minWorkers else {
+            throw APIError.badRequest("max_worker cannot be less than min_worker.")
+        }
+        return reply(
+            try await service.scale(
+                model: model, version: version, minWorkers: minWorkers, maxWorkers: maxWorkers, synchronous: synchronous))
+    }
+
+    private func register(_ request: Request, info: ListenerResponder.RequestInfo) async throws -> Response {
+        let contentType = request.headers[.contentType]?.split(separator: ";").first?.trimmingCharacters(in: .whitespaces)
+        let parameters: RegisterRequest
+        if contentType?.lowercased() == "application/json" {
+            let body = try await request.collectBytes(limit: info.settings.maxRequestSize)
+            parameters = try RegisterParameters.fromJSON(body)
+        } else {
+            parameters = RegisterParameters.fromQuery(request.queryPairs)
+        }
+        guard parameters.url != nil else { throw APIError.badRequest("Parameter url is required.") }
+        return reply(try await service.register(parameters))
+    }
+}

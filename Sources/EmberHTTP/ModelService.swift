@@ -1,0 +1,99 @@
+import EmberCore
+
+/// What the HTTP listeners need from the server, in HTTP-free terms. The server wires EmberCore's
+/// registry and worker pools behind it; tests can use a small fake.
+///
+/// Every method throws ``APIError`` for answers in TorchServe's error shape; anything else becomes a 500.
+public protocol ModelService: Sendable {
+    /// Runs one inference. `version` nil means the default version.
+    func predict(model: String, version: String?, input: PredictionInput) async throws -> PredictionOutput
+
+    /// `POST /models`.
+    func register(_ request: RegisterRequest) async throws -> ServiceResponse
+    /// `PUT /models/{m}[/{v}]`.
+    func scale(model: String, version: String?, minWorkers: Int, maxWorkers: Int, synchronous: Bool) async throws
+        -> ServiceResponse
+    /// `GET /models/{m}[/{v}|/all]`: the describe array.
+    func describe(model: String, version: DescribeTarget) async throws -> JSONValue
+    /// `GET /models`.
+    func list(limit: Int, offset: Int) async -> JSONValue
+    /// `DELETE /models/{m}[/{v}]`.
+    func unregister(model: String, version: String?) async throws -> ServiceResponse
+    /// `PUT /models/{m}/{v}/set-default`.
+    func setDefault(model: String, version: String) async throws -> ServiceResponse
+
+    /// `/ping`: TorchServe's rule (every default version has its minimum healthy workers).
+    func isHealthy() async -> Bool
+    /// `/v2/health/ready`: every start-up model has its minimum workers up.
+    func isReady() async -> Bool
+    /// `/v2/models/{m}/ready`: the default version has its minimum workers up (throws 404 when unknown).
+    func isModelReady(_ model: String) async throws -> Bool
+    /// `OPTIONS /predictions/{m}`: throws 404 for an unknown model.
+    func requireModel(_ model: String) async throws
+}
+
+/// The request's payload as the handler sees it.
+public struct PredictionInput: Sendable {
+    public var body: [UInt8]
+    public var contentType: String?
+    public var requestID: String
+    public var headers: [(String, String)]
+
+    public init(body: [UInt8], contentType: String?, requestID: String, headers: [(String, String)]) {
+        self.body = body
+        self.contentType = contentType
+        self.requestID = requestID
+        self.headers = headers
+    }
+}
+
+public struct PredictionOutput: Sendable {
+    public var status: Int
+    public var body: [UInt8]
+    public var contentType: String?
+
+    public init(status: Int = 200, body: [UInt8], contentType: String?) {
+        self.status = status
+        self.body = body
+        self.contentType = contentType
+    }
+}
+
+/// A management answer: its status and JSON body.
+public struct ServiceResponse: Sendable {
+    public var status: Int
+    public var body: JSONValue
+
+    public init(status: Int = 200, body: JSONValue) {
+        self.status = status
+        self.body = body
+    }
+
+    /// TorchServe's `{"status": "…"}` answers.
+    public static func status(_ message: String, code: Int = 200) -> ServiceResponse {
+        ServiceResponse(status: code, body: ["status": .string(message)])
+    }
+}
+
+public enum DescribeTarget: Sendable, Equatable {
+    case defaultVersion
+    case version(String)
+    case all
+}
+
+/// `POST /models` parameters, from the query string or a JSON body. Absent means "not given", so the
+/// precedence rules (contract §7.1) can apply; there is no `-10000` default here.
+public struct RegisterRequest: Sendable, Equatable {
+    public var url: String?
+    public var modelName: String?
+    public var handler: String?
+    public var runtime: String?
+    public var batchSize: Int?
+    public var maxBatchDelay: Int?
+    public var initialWorkers: Int?
+    public var synchronous: Bool = true
+    public var responseTimeout: Int?
+    public var startupTimeout: Int?
+
+    public init() {}
+}
