@@ -1,0 +1,178 @@
+import Foundation
+
+/// The server's configuration: TorchServe's `config.properties` keys that apply to Ember (contract §5.2),
+/// with TorchServe's defaults, environment overrides and the command line applied.
+public struct ServerConfiguration: Sendable {
+    /// `inference_address`, default `http://127.0.0.1:8080`.
+    public var inferenceAddress = ListenerAddress(host: "127.0.0.1", port: 8080)
+    /// `management_address`, default `http://127.0.0.1:8081`.
+    public var managementAddress = ListenerAddress(host: "127.0.0.1", port: 8081)
+    /// `metrics_address`, default `http://127.0.0.1:8082`.
+    public var metricsAddress = ListenerAddress(host: "127.0.0.1", port: 8082)
+    /// `model_store`: where archives are looked up.
+    public var modelStore: String?
+    /// `load_models`: `all` or a comma list of `[name=]archive`.
+    public var loadModels: [String] = []
+    /// `models`: per-model JSON `{"name": {"version": {...}}}`.
+    public var models: [String: [String: ModelOverrides]] = [:]
+    /// `default_workers_per_model`: workers for a registration without `initial_workers` (0 = none);
+    /// for start-up models 0 means "as many as fit the cores" (workers × intra-op threads ≤ cores).
+    public var defaultWorkersPerModel = 0
+    /// `job_queue_size`: requests waiting per model version before 503 (default 100).
+    public var jobQueueSize = 100
+    /// `max_request_size` / `max_response_size` in bytes (default 6553500).
+    public var maxRequestSize = 6_553_500
+    public var maxResponseSize = 6_553_500
+    /// `default_response_timeout` / `default_startup_timeout` in seconds (default 120).
+    public var defaultResponseTimeout = 120
+    public var defaultStartupTimeout = 120
+    /// `unregister_model_timeout` in seconds (default 120).
+    public var unregisterModelTimeout = 120
+    /// `cors_allowed_origin`, `cors_allowed_methods`, `cors_allowed_headers`.
+    public var corsAllowedOrigin: String?
+    public var corsAllowedMethods: String?
+    public var corsAllowedHeaders: String?
+    /// `disable_token_authorization` (TorchServe's default: false, tokens required).
+    public var disableTokenAuthorization = false
+    /// `enable_model_api`: allow register/unregister (default false).
+    public var enableModelAPI = false
+    /// `default_service_handler`: handler for archives whose manifest names none.
+    public var defaultServiceHandler: String?
+    /// `allowed_urls`: regexes a registration URL must match.
+    public var allowedURLs: [String] = []
+    /// `number_of_netty_threads`: I/O threads (0 = the default).
+    public var ioThreads = 0
+    /// The keys read from the file that Ember does not use (logged at start).
+    public var unknownKeys: [String] = []
+    /// Keys TorchServe has that Ember accepts but ignores (logged at debug level).
+    public var ignoredKeys: [String] = []
+
+    public init() {}
+
+    /// Keys Ember applies.
+    static let knownKeys: Set<String> = [
+        "inference_address", "management_address", "metrics_address", "model_store", "load_models", "models",
+        "default_workers_per_model", "job_queue_size", "max_request_size", "max_response_size",
+        "default_response_timeout", "default_startup_timeout", "unregister_model_timeout", "cors_allowed_origin",
+        "cors_allowed_methods", "cors_allowed_headers", "enable_envvars_config", "disable_token_authorization",
+        "enable_model_api", "default_service_handler", "allowed_urls", "number_of_netty_threads",
+    ]
+
+    /// TorchServe keys that have no meaning for Ember (JVM, Python, gRPC, …): accepted quietly.
+    static let torchServeOnlyKeys: Set<String> = [
+        "vmargs", "plugins_path", "number_of_gpu", "netty_client_threads", "async_logging", "workflow_store",
+        "grpc_inference_address", "grpc_management_address", "grpc_inference_port", "grpc_management_port",
+        "enable_grpc_ssl", "install_py_dep_per_model", "metrics_mode", "metrics_config", "enable_metrics_api",
+        "model_metrics_auto_detect", "disable_system_metrics", "system_metrics_cmd", "metric_time_interval",
+        "decode_input_request", "limit_max_image_pixels", "service_envelope", "blacklist_env_vars",
+        "initial_worker_port", "initial_distribution_port", "prefer_direct_buffer", "use_native_io", "io_ratio",
+        "model_server_home", "ipex_enable", "ipex_gpu_enable", "cpu_launcher_enable", "cpu_launcher_args",
+        "ts_open_inference_protocol", "cpp_log_config", "debug", "use_env_allowed_urls", "model_snapshot",
+        "keystore", "keystore_pass", "keystore_type", "private_key_file", "certificate_file", "token_expiration_min",
+        "version",
+    ]
+
+    /// Builds the configuration from a properties text and the environment.
+    ///
+    /// `$$NAME$$` in a value is replaced by environment variable NAME (missing → error, as TorchServe).
+    /// With `enable_envvars_config=true` in the file, `TS_<KEY>` variables override file values.
+    public init(properties text: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws {
+        self.init()
+        var values: [String: String] = [:]
+        var order: [String] = []
+        for (key, raw) in try PropertiesFile.parse(text) {
+            values[key] = try Self.substituteEnvironment(raw, environment: environment)
+            order.append(key)
+        }
+        if values["enable_envvars_config"]?.lowercased() == "true" {
+            for key in Self.knownKeys.subtracting(["models", "enable_envvars_config"]) {
+                if let override = environment["TS_" + key.uppercased()] {
+                    if values[key] == nil { order.append(key) }
+                    values[key] = override
+                }
+            }
+        }
+        for key in order {
+            guard let value = values[key] else { continue }
+            if Self.knownKeys.contains(key) {
+                try apply(key: key, value: value)
+            } else if Self.torchServeOnlyKeys.contains(key) {
+                ignoredKeys.append(key)
+            } else {
+                unknownKeys.append(key)
+            }
+        }
+    }
+
+    public init(contentsOf path: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws {
+        let text: String
+        do {
+            text = try String(contentsOfFile: path, encoding: .utf8)
+        } catch {
+            throw ConfigurationError("cannot read \(path): \(error.localizedDescription)")
+        }
+        try self.init(properties: text, environment: environment)
+    }
+
+    private static func substituteEnvironment(_ value: String, environment: [String: String]) throws -> String {
+        guard value.contains("$$") else { return value }
+        var output = ""
+        var rest = Substring(value)
+        while let start = rest.range(of: "$$") {
+            output += rest[..<start.lowerBound]
+            let after = rest[start.upperBound...]
+            guard let end = after.range(of: "$$") else {
+                output += rest[start.lowerBound...]
+                return output
+            }
+            let name = String(after[..<end.lowerBound])
+            guard let replacement = environment[name] else {
+                throw ConfigurationError("Invalid Environment Variable \(name)")
+            }
+            output += replacement
+            rest = after[end.upperBound...]
+        }
+        return output + rest
+    }
+
+    private mutating func apply(key: String, value: String) throws {
+        let trimmed = value.trimmingCharacters(in: .whitespaces)
+        func integer() throws -> Int {
+            guard let number = Int(trimmed) else { throw ConfigurationError("\(key) must be an integer, got \"\(value)\"") }
+            return number
+        }
+        func boolean() -> Bool { trimmed.lowercased() == "true" }
+        switch key {
+        case "inference_address":
+            inferenceAddress = try ListenerAddress.parse(trimmed, defaultPort: 80, defaultTLSPort: 443)
+        case "management_address":
+            managementAddress = try ListenerAddress.parse(trimmed, defaultPort: 8081, defaultTLSPort: 8444)
+        case "metrics_address":
+            metricsAddress = try ListenerAddress.parse(trimmed, defaultPort: 8082, defaultTLSPort: 8445)
+        case "model_store": modelStore = trimmed.isEmpty ? nil : trimmed
+        case "load_models": loadModels = Self.modelList(trimmed)
+        case "models": models = try ModelOverrides.parseModelsJSON(trimmed)
+        case "default_workers_per_model": defaultWorkersPerModel = max(0, try integer())
+        case "job_queue_size": jobQueueSize = max(1, try integer())
+        case "max_request_size": maxRequestSize = max(1, try integer())
+        case "max_response_size": maxResponseSize = max(1, try integer())
+        case "default_response_timeout": defaultResponseTimeout = try integer()
+        case "default_startup_timeout": defaultStartupTimeout = try integer()
+        case "unregister_model_timeout": unregisterModelTimeout = try integer()
+        case "cors_allowed_origin": corsAllowedOrigin = trimmed.isEmpty ? nil : trimmed
+        case "cors_allowed_methods": corsAllowedMethods = trimmed.isEmpty ? nil : trimmed
+        case "cors_allowed_headers": corsAllowedHeaders = trimmed.isEmpty ? nil : trimmed
+        case "disable_token_authorization": disableTokenAuthorization = boolean()
+        case "enable_model_api": enableModelAPI = boolean()
+        case "default_service_handler": defaultServiceHandler = trimmed.isEmpty ? nil : trimmed
+        case "allowed_urls": allowedURLs = trimmed.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        case "number_of_netty_threads": ioThreads = max(0, try integer())
+        default: break
+        }
+    }
+
+    /// `all`, or `a=a.mar,b.mar` / `a=a.mar b.mar` into entries.
+    public static func modelList(_ text: String) -> [String] {
+        text.split(whereSeparator: { $0 == "," || $0 == " " }).map(String.init).filter { !$0.isEmpty }
+    }
+}

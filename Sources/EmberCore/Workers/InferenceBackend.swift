@@ -1,0 +1,67 @@
+import EmberArchive
+
+/// One request as the model's handler sees it.
+public struct InferenceInput: Sendable {
+    public var body: [UInt8]
+    public var contentType: String?
+    public var requestID: String
+    public var headers: [(String, String)]
+
+    public init(body: [UInt8], contentType: String? = nil, requestID: String, headers: [(String, String)] = []) {
+        self.body = body
+        self.contentType = contentType
+        self.requestID = requestID
+        self.headers = headers
+    }
+}
+
+/// The handler's answer to one request.
+public struct InferenceOutput: Sendable, Equatable {
+    public var status: Int
+    public var body: [UInt8]
+    public var contentType: String?
+
+    public init(status: Int = 200, body: [UInt8], contentType: String?) {
+        self.status = status
+        self.body = body
+        self.contentType = contentType
+    }
+}
+
+/// A request that failed, with TorchServe's status, exception type and message.
+public struct InferenceFailure: Error, Sendable, Equatable, CustomStringConvertible {
+    public var status: Int
+    public var type: String
+    public var message: String
+
+    public init(status: Int, type: String, message: String) {
+        self.status = status
+        self.type = type
+        self.message = message
+    }
+
+    public var description: String { "\(status) \(type): \(message)" }
+
+    /// The batch's model call threw (TorchServe answers 503 "Prediction failed").
+    public static var predictionFailed: Self { .init(status: 503, type: "InternalServerException", message: "Prediction failed") }
+    /// The batch ran past `responseTimeout`; the worker is replaced (TorchServe: 500 "Worker died.").
+    public static var workerDied: Self { .init(status: 500, type: "InternalServerException", message: "Worker died.") }
+}
+
+/// Loads models. The server's backend runs TorchScript through libtorch; tests use fakes.
+public protocol InferenceBackend: Sendable {
+    /// Loads one model version, once; all its workers share the result. Blocking: called on a
+    /// loader thread, never on the Swift concurrency pool.
+    func load(_ archive: ModelArchive, device: String) throws -> any LoadedModel
+}
+
+/// A loaded model version, shared by its workers (one copy of the weights).
+public protocol LoadedModel: AnyObject, Sendable {
+    /// Called once on each worker's own thread before its first batch.
+    func prepareWorkerThread(intraOpThreads: Int)
+    /// Runs one batch on the calling worker thread (blocking). One result per input, in order: a
+    /// failure fails only its request; a thrown error fails the whole batch with 503.
+    func infer(_ batch: [InferenceInput]) throws -> [Result<InferenceOutput, InferenceFailure>]
+    /// Called once when the version is unloaded, after its last batch.
+    func unload()
+}

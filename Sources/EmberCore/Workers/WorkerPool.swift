@@ -1,0 +1,427 @@
+import EmberArchive
+import Foundation
+import Logging
+
+/// One model version's job queue, batcher and workers.
+///
+/// Each worker is an OS thread of its own (blocking model calls never run on the Swift concurrency
+/// pool or an event loop). The model is loaded once, on a loader thread, and shared by the workers.
+/// All state sits behind one `NSCondition`, which workers also wait on for work.
+public final class WorkerPool: @unchecked Sendable {
+    public struct Settings: Sendable, Equatable {
+        public var batchSize: Int
+        public var maxBatchDelayMilliseconds: Int
+        public var responseTimeoutSeconds: Int
+        public var jobQueueSize: Int
+        public var intraOpThreads: Int
+        public var device: String
+
+        public init(
+            batchSize: Int = 1, maxBatchDelayMilliseconds: Int = 100, responseTimeoutSeconds: Int = 120,
+            jobQueueSize: Int = 100, intraOpThreads: Int = 1, device: String = "cpu"
+        ) {
+            self.batchSize = batchSize
+            self.maxBatchDelayMilliseconds = maxBatchDelayMilliseconds
+            self.responseTimeoutSeconds = responseTimeoutSeconds
+            self.jobQueueSize = jobQueueSize
+            self.intraOpThreads = intraOpThreads
+            self.device = device
+        }
+    }
+
+    /// What describe shows of a worker.
+    public struct WorkerInfo: Sendable, Equatable {
+        public var id: Int
+        public var startTime: Date
+        public var isReady: Bool
+    }
+
+    /// Observations for the metrics layer.
+    public struct Observer: Sendable {
+        public var batch: @Sendable (_ size: Int, _ queueWaits: [Duration], _ inference: Duration) -> Void
+        public var queueDepth: @Sendable (Int) -> Void
+
+        public init(
+            batch: @escaping @Sendable (Int, [Duration], Duration) -> Void = { _, _, _ in },
+            queueDepth: @escaping @Sendable (Int) -> Void = { _ in }
+        ) {
+            self.batch = batch
+            self.queueDepth = queueDepth
+        }
+    }
+
+    private struct Job {
+        let input: InferenceInput
+        let arrival: ContinuousClock.Instant
+        let continuation: CheckedContinuation<Result<InferenceOutput, InferenceFailure>, Never>
+    }
+
+    private enum LoadState {
+        case notLoaded
+        case loading
+        case loaded(any LoadedModel)
+        case failed(String)
+    }
+
+    // Guarded by the pool's condition lock.
+    private final class Worker: @unchecked Sendable {
+        let id: Int
+        let startTime = Date()
+        var ready = false
+        var retiring = false
+        var abandoned = false
+        var lastBatchFull = false
+        /// The batch in flight, so a timeout can fail it.
+        var inFlight: [Job] = []
+        var batchSequence = 0
+
+        init(id: Int) { self.id = id }
+    }
+
+    public let modelName: String
+    public let modelVersion: String
+    public private(set) var settings: Settings
+    private let archive: ModelArchive
+    private let backend: any InferenceBackend
+    private let logger: Logger
+    private let observer: Observer
+    private let condition = NSCondition()
+    private let policy: BatchPolicy
+
+    private var queue: [Job] = []
+    private var workers: [Worker] = []
+    private var load = LoadState.notLoaded
+    private var minWorkers = 0
+    private var maxWorkers = 0
+    private var loadFailures = 0
+    private var stopped = false
+    private var draining = false
+
+    private static let workerIDs = WorkerIDs()
+
+    public init(
+        modelName: String, modelVersion: String, archive: ModelArchive, backend: any InferenceBackend,
+        settings: Settings, observer: Observer = Observer(), logger: Logger
+    ) {
+        self.modelName = modelName
+        self.modelVersion = modelVersion
+        self.archive = archive
+        self.backend = backend
+        self.settings = settings
+        self.observer = observer
+        self.policy = BatchPolicy(
+            batchSize: settings.batchSize, maxBatchDelay: .milliseconds(max(0, settings.maxBatchDelayMilliseconds)))
+        var logger = logger
+        logger[metadataKey: "model.name"] = "\(modelName)"
+        logger[metadataKey: "model.version"] = "\(modelVersion)"
+        self.logger = logger
+    }
+
+    // MARK: Requests
+
+    /// Queues one request and waits for its answer. Refused at once (503) when the version has no
+    /// worker or its queue is full.
+    public func submit(_ input: InferenceInput, versionInURL: Bool = false) async -> Result<InferenceOutput, InferenceFailure> {
+        await withCheckedContinuation { continuation in
+            condition.lock()
+            defer { condition.unlock() }
+            guard !stopped, !draining, maxWorkers > 0 || !workers.isEmpty else {
+                continuation.resume(returning: .failure(noWorkerFailure(versionInURL: versionInURL)))
+                return
+            }
+            guard queue.count < settings.jobQueueSize else {
+                continuation.resume(returning: .failure(noWorkerFailure(versionInURL: versionInURL)))
+                return
+            }
+            queue.append(Job(input: input, arrival: .now, continuation: continuation))
+            observer.queueDepth(queue.count)
+            condition.broadcast()
+        }
+    }
+
+    /// TorchServe's message for "no worker / queue full" (contract §2.9).
+    private func noWorkerFailure(versionInURL: Bool) -> InferenceFailure {
+        let subject = versionInURL ? "Model \"\(modelName)\" Version \(modelVersion)\"" : "Model \"\(modelName)\""
+        return InferenceFailure(
+            status: 503, type: "ServiceUnavailableException",
+            message: "\(subject) has no worker to serve inference request. Please use scale workers API to add workers. "
+                + "If this is a sequence inference, please check if it is closed, or expired; or exceeds maxSequenceJobQueueSize")
+    }
+
+    // MARK: Scaling
+
+    /// Sets the worker range: starts workers up to `min`, retires the newest beyond `max` (each
+    /// finishes its batch first). Returns once the change is made; see ``waitUntilReady(timeout:)``.
+    public func scale(min newMin: Int, max newMax: Int) {
+        condition.lock()
+        defer { condition.unlock() }
+        guard !stopped else { return }
+        minWorkers = max(0, newMin)
+        maxWorkers = max(minWorkers, newMax)
+        let active = workers.filter { !$0.retiring && !$0.abandoned }
+        if active.count > maxWorkers {
+            for worker in active.suffix(active.count - maxWorkers) { worker.retiring = true }
+            condition.broadcast()
+        } else if active.count < minWorkers {
+            for _ in 0..<(minWorkers - active.count) { startWorker() }
+        }
+        if minWorkers > 0, case .notLoaded = load { startLoading() }
+    }
+
+    /// Waits until every active worker is ready, or the model failed to load. Returns nil on success,
+    /// else the load error (or "timed out").
+    public func waitUntilReady(timeout: Duration) -> String? {
+        let deadline = Date().addingTimeInterval(TimeInterval(timeout.components.seconds))
+        condition.lock()
+        defer { condition.unlock() }
+        while true {
+            if case .failed(let reason) = load { return reason }
+            let active = workers.filter { !$0.retiring && !$0.abandoned }
+            if active.count >= minWorkers, active.allSatisfy(\.ready) { return nil }
+            if !condition.wait(until: deadline) { return "timed out waiting for workers" }
+        }
+    }
+
+    /// Stops taking requests, lets queued and in-flight ones finish (bounded by `timeout`), then
+    /// unloads the model. Requests still queued at the deadline fail with 503.
+    public func shutdown(timeout: Duration) {
+        condition.lock()
+        draining = true
+        let deadline = Date().addingTimeInterval(TimeInterval(timeout.components.seconds) + 0.001)
+        while !queue.isEmpty || workers.contains(where: { !$0.inFlight.isEmpty && !$0.abandoned }) {
+            if !condition.wait(until: deadline) { break }
+        }
+        stopped = true
+        minWorkers = 0
+        maxWorkers = 0
+        let leftovers = queue
+        queue.removeAll()
+        for worker in workers { worker.retiring = true }
+        condition.broadcast()
+        let model: (any LoadedModel)? = if case .loaded(let model) = load { model } else { nil }
+        load = .notLoaded
+        condition.unlock()
+        for job in leftovers { job.continuation.resume(returning: .failure(noWorkerFailure(versionInURL: false))) }
+        model?.unload()
+    }
+
+    // MARK: Describe
+
+    public var workerInfo: [WorkerInfo] {
+        condition.lock()
+        defer { condition.unlock() }
+        return workers.filter { !$0.retiring && !$0.abandoned }.map {
+            WorkerInfo(id: $0.id, startTime: $0.startTime, isReady: $0.ready)
+        }
+    }
+
+    public var workerRange: (min: Int, max: Int) {
+        condition.lock()
+        defer { condition.unlock() }
+        return (minWorkers, maxWorkers)
+    }
+
+    public var pendingRequests: Int {
+        condition.lock()
+        defer { condition.unlock() }
+        return queue.count
+    }
+
+    /// Workers ready to take a batch.
+    public var readyWorkerCount: Int {
+        condition.lock()
+        defer { condition.unlock() }
+        return workers.filter { $0.ready && !$0.retiring && !$0.abandoned }.count
+    }
+
+    /// The last load failure, if loading failed.
+    public var loadError: String? {
+        condition.lock()
+        defer { condition.unlock() }
+        if case .failed(let reason) = load { return reason }
+        return nil
+    }
+
+    // MARK: Loading (lock held by callers)
+
+    private func startLoading() {
+        load = .loading
+        let thread = Thread { [self] in loadModel() }
+        thread.name = "ember-load-\(modelName)"
+        thread.start()
+    }
+
+    private func loadModel() {
+        let started = ContinuousClock.now
+        logger.info("loading model")
+        do {
+            let model = try backend.load(archive, device: settings.device)
+            condition.lock()
+            load = .loaded(model)
+            loadFailures = 0
+            condition.broadcast()
+            condition.unlock()
+            logger.info("model loaded", metadata: ["duration": "\(ContinuousClock.now - started)"])
+        } catch {
+            condition.lock()
+            load = .failed("\(error)")
+            loadFailures += 1
+            let backoff = Self.retryBackoff[min(loadFailures, Self.retryBackoff.count) - 1]
+            condition.broadcast()
+            condition.unlock()
+            logger.error("model failed to load", metadata: ["error": "\(error)", "retry.seconds": "\(backoff)"])
+            DispatchQueue.global().asyncAfter(deadline: .now() + .seconds(backoff)) { [weak self] in self?.retryLoad() }
+        }
+    }
+
+    /// TorchServe's retry back-off after a failed load, in seconds (Fibonacci, capped).
+    static let retryBackoff = [1, 1, 2, 3, 5, 8, 13, 21, 34, 55, 89, 144, 233]
+
+    /// Retries a failed load while workers are wanted.
+    public func retryLoad() {
+        condition.lock()
+        defer { condition.unlock() }
+        guard case .failed = load, minWorkers > 0, !stopped else { return }
+        startLoading()
+    }
+
+    // MARK: Workers
+
+    private func startWorker() {
+        let worker = Worker(id: Self.workerIDs.next())
+        workers.append(worker)
+        let thread = Thread { [self] in runWorker(worker) }
+        thread.name = "ember-worker-\(worker.id)"
+        thread.start()
+    }
+
+    private func runWorker(_ worker: Worker) {
+        var prepared = false
+        condition.lock()
+        while true {
+            // A retiring worker leaves once another worker can take the queue, or the queue is empty,
+            // so scaling down never fails a queued request.
+            let othersActive = workers.contains { $0 !== worker && !$0.retiring && !$0.abandoned }
+            if worker.abandoned || stopped || (worker.retiring && (queue.isEmpty || othersActive)) {
+                workers.removeAll { $0 === worker }
+                condition.broadcast()
+                condition.unlock()
+                return
+            }
+            guard case .loaded(let model) = load else {
+                condition.wait()
+                continue
+            }
+            if !prepared {
+                condition.unlock()
+                model.prepareWorkerThread(intraOpThreads: settings.intraOpThreads)
+                prepared = true
+                condition.lock()
+                worker.ready = true
+                condition.broadcast()
+                logger.debug("worker ready", metadata: ["worker.id": "\(worker.id)"])
+                continue
+            }
+            guard let oldest = queue.first else {
+                condition.wait()
+                continue
+            }
+            let now = ContinuousClock.now
+            switch policy.decide(queued: queue.count, oldestArrival: oldest.arrival, now: now, underLoad: worker.lastBatchFull) {
+            case .wait(let until):
+                _ = condition.wait(until: Date().addingTimeInterval(max(0, (until - now).seconds)))
+                continue
+            case .dispatch(let count):
+                let batch = Array(queue.prefix(count))
+                queue.removeFirst(batch.count)
+                observer.queueDepth(queue.count)
+                worker.inFlight = batch
+                worker.batchSequence += 1
+                worker.lastBatchFull = batch.count >= policy.batchSize
+                let sequence = worker.batchSequence
+                condition.unlock()
+                scheduleTimeout(worker: worker, sequence: sequence)
+                let results = run(batch, on: model, worker: worker)
+                condition.lock()
+                guard !worker.abandoned, worker.batchSequence == sequence, !worker.inFlight.isEmpty else {
+                    // Timed out: the jobs were answered and this worker was replaced.
+                    continue
+                }
+                worker.inFlight = []
+                condition.broadcast()
+                condition.unlock()
+                for (job, result) in zip(batch, results) { job.continuation.resume(returning: result) }
+                condition.lock()
+            }
+        }
+    }
+
+    private func run(_ batch: [Job], on model: any LoadedModel, worker: Worker) -> [Result<InferenceOutput, InferenceFailure>] {
+        let started = ContinuousClock.now
+        let results: [Result<InferenceOutput, InferenceFailure>]
+        do {
+            let answers = try model.infer(batch.map(\.input))
+            if answers.count == batch.count {
+                results = answers
+            } else {
+                logger.error("handler answered \(answers.count) results for a batch of \(batch.count)")
+                results = Array(
+                    repeating: .failure(
+                        InferenceFailure(status: 503, type: "InternalServerException", message: "number of batch response mismatched")),
+                    count: batch.count)
+            }
+        } catch {
+            logger.warning(
+                "batch failed", metadata: ["error": "\(error)", "batch.size": "\(batch.count)", "worker.id": "\(worker.id)"])
+            results = Array(repeating: .failure(.predictionFailed), count: batch.count)
+        }
+        let finished = ContinuousClock.now
+        observer.batch(batch.count, batch.map { started - $0.arrival }, finished - started)
+        return results
+    }
+
+    /// After `responseTimeout`, a batch still in flight fails with 500 and its worker is replaced: the
+    /// stuck thread cannot be killed, so it is abandoned and exits when (if) its call returns.
+    private func scheduleTimeout(worker: Worker, sequence: Int) {
+        let timeout = max(1, settings.responseTimeoutSeconds)
+        DispatchQueue.global().asyncAfter(deadline: .now() + .seconds(timeout)) { [weak self] in
+            guard let self else { return }
+            self.condition.lock()
+            guard worker.batchSequence == sequence, !worker.inFlight.isEmpty, !worker.abandoned else {
+                self.condition.unlock()
+                return
+            }
+            let jobs = worker.inFlight
+            worker.inFlight = []
+            worker.abandoned = true
+            self.workers.removeAll { $0 === worker }
+            let replace = !self.stopped && self.workers.filter { !$0.retiring && !$0.abandoned }.count < self.minWorkers
+            if replace { self.startWorker() }
+            self.condition.broadcast()
+            self.condition.unlock()
+            self.logger.error(
+                "batch exceeded responseTimeout; worker replaced",
+                metadata: ["worker.id": "\(worker.id)", "batch.size": "\(jobs.count)", "timeout.seconds": "\(timeout)"])
+            for job in jobs { job.continuation.resume(returning: .failure(.workerDied)) }
+        }
+    }
+}
+
+extension Duration {
+    var seconds: Double {
+        Double(components.seconds) + Double(components.attoseconds) / 1e18
+    }
+}
+
+/// Worker ids as TorchServe numbers them (from 9000, never reused).
+private final class WorkerIDs: @unchecked Sendable {
+    private let lock = NSLock()
+    private var next_ = 9000
+
+    func next() -> Int {
+        lock.lock()
+        defer { lock.unlock() }
+        next_ += 1
+        return next_ - 1
+    }
+}

@@ -1,0 +1,95 @@
+import EmberArchive
+import EmberCore
+import Foundation
+
+/// A backend whose model doubles the number in each request body, records its batch sizes, and
+/// misbehaves on purpose: `boom` throws (failing the batch), `hang` sleeps past any short timeout,
+/// `bad` fails only its own request with 400.
+final class FakeBackend: InferenceBackend, @unchecked Sendable {
+    let delay: TimeInterval
+    let failLoads: Int
+    private let lock = NSLock()
+    private var batches: [Int] = []
+    private var loads = 0
+
+    init(delay: TimeInterval = 0, failLoads: Int = 0) {
+        self.delay = delay
+        self.failLoads = failLoads
+    }
+
+    var batchSizes: [Int] { lock.withLock { batches } }
+    var loadCount: Int { lock.withLock { loads } }
+
+    struct LoadFailure: Error, CustomStringConvertible { var description: String { "fake load failure" } }
+
+    func load(_ archive: ModelArchive, device: String) throws -> any LoadedModel {
+        let attempt = lock.withLock { () -> Int in
+            loads += 1
+            return loads
+        }
+        if attempt <= failLoads { throw LoadFailure() }
+        return Model(backend: self)
+    }
+
+    func record(_ size: Int) { lock.withLock { batches.append(size) } }
+
+    final class Model: LoadedModel, @unchecked Sendable {
+        let backend: FakeBackend
+        init(backend: FakeBackend) { self.backend = backend }
+
+        func prepareWorkerThread(intraOpThreads: Int) {}
+
+        func infer(_ batch: [InferenceInput]) throws -> [Result<InferenceOutput, InferenceFailure>] {
+            backend.record(batch.count)
+            let texts = batch.map { String(decoding: $0.body, as: UTF8.self) }
+            if texts.contains("boom") { throw LoadFailure() }
+            if texts.contains("hang") { Thread.sleep(forTimeInterval: 2.5) }
+            if backend.delay > 0 { Thread.sleep(forTimeInterval: backend.delay) }
+            return texts.map { text in
+                guard let number = Int(text) else {
+                    return .failure(InferenceFailure(status: 400, type: "BadRequestException", message: "not a number: \(text)"))
+                }
+                return .success(InferenceOutput(body: Array(String(number * 2).utf8), contentType: "text/plain"))
+            }
+        }
+
+        func unload() {}
+    }
+}
+
+/// A real archive on disk (a `no-archive` directory) for pools and the registry.
+enum TestArchives {
+    static func directory(name: String = "fake", version: String = "1.0", config: String? = nil) throws -> URL {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("ember-core-test-\(UUID().uuidString)")
+        let directory = root.appendingPathComponent(name)
+        try FileManager.default.createDirectory(
+            at: directory.appendingPathComponent("MAR-INF"), withIntermediateDirectories: true)
+        try Data("not really torchscript".utf8).write(to: directory.appendingPathComponent("model.pt"))
+        var model = """
+            "modelName": "\(name)", "serializedFile": "model.pt", "handler": "base_handler", "modelVersion": "\(version)"
+            """
+        if let config {
+            try Data(config.utf8).write(to: directory.appendingPathComponent("model-config.yaml"))
+            model += #", "configFile": "model-config.yaml""#
+        }
+        let manifest = #"{"runtime": "python", "model": {"# + model + #"}, "archiverVersion": "0.12.0"}"#
+        try Data(manifest.utf8).write(to: directory.appendingPathComponent("MAR-INF/MANIFEST.json"))
+        return directory
+    }
+
+    static func archive(name: String = "fake", version: String = "1.0") throws -> ModelArchive {
+        try ModelArchive.open(at: try directory(name: name, version: version).path)
+    }
+}
+
+extension Result where Success == InferenceOutput, Failure == InferenceFailure {
+    var text: String? {
+        if case .success(let output) = self { return String(decoding: output.body, as: UTF8.self) }
+        return nil
+    }
+
+    var failure: InferenceFailure? {
+        if case .failure(let failure) = self { return failure }
+        return nil
+    }
+}

@@ -1,0 +1,156 @@
+import EmberCore
+import Foundation
+import Logging
+import Testing
+
+@Suite struct WorkerPoolTests {
+    func pool(
+        backend: FakeBackend, batchSize: Int = 1, delay: Int = 0, timeout: Int = 120, queue: Int = 100, workers: Int = 1
+    ) throws -> WorkerPool {
+        let pool = WorkerPool(
+            modelName: "fake", modelVersion: "1.0", archive: try TestArchives.archive(), backend: backend,
+            settings: .init(batchSize: batchSize, maxBatchDelayMilliseconds: delay, responseTimeoutSeconds: timeout,
+                            jobQueueSize: queue),
+            logger: Logger(label: "test"))
+        pool.scale(min: workers, max: workers)
+        #expect(pool.waitUntilReady(timeout: .seconds(10)) == nil)
+        return pool
+    }
+
+    func submit(_ pool: WorkerPool, _ text: String) async -> Result<InferenceOutput, InferenceFailure> {
+        await pool.submit(InferenceInput(body: Array(text.utf8), requestID: UUID().uuidString))
+    }
+
+    @Test func concurrentRequestsEachGetTheirOwnAnswerAndFormBatches() async throws {
+        let backend = FakeBackend(delay: 0.02)
+        let pool = try pool(backend: backend, batchSize: 8, delay: 50)
+        let answers = await withTaskGroup(of: (Int, String?).self) { group in
+            for number in 0..<64 {
+                group.addTask { (number, await submit(pool, String(number)).text) }
+            }
+            var answers: [Int: String?] = [:]
+            for await (number, text) in group { answers[number] = text }
+            return answers
+        }
+        for number in 0..<64 { #expect(answers[number] == String(number * 2)) }
+        #expect(backend.batchSizes.reduce(0, +) == 64)
+        #expect(backend.batchSizes.contains { $0 > 1 }, "batches: \(backend.batchSizes)")
+        #expect(backend.batchSizes.allSatisfy { $0 <= 8 })
+        pool.shutdown(timeout: .seconds(5))
+    }
+
+    @Test func aLoneRequestDoesNotWaitForTheBatchDelay() async throws {
+        let pool = try pool(backend: FakeBackend(), batchSize: 8, delay: 2000)
+        let started = ContinuousClock.now
+        #expect(await submit(pool, "21").text == "42")
+        #expect(ContinuousClock.now - started < .milliseconds(1000))
+        pool.shutdown(timeout: .seconds(5))
+    }
+
+    @Test func aFullQueueIsRefusedAtOnce() async throws {
+        let backend = FakeBackend(delay: 0.3)
+        let pool = try pool(backend: backend, queue: 2)
+        async let first = submit(pool, "1")
+        try await Task.sleep(for: .milliseconds(100))  // the first is now running, the queue is empty
+        async let second = submit(pool, "2")
+        async let third = submit(pool, "3")
+        try await Task.sleep(for: .milliseconds(50))
+        let started = ContinuousClock.now
+        let refused = await submit(pool, "4")
+        #expect(ContinuousClock.now - started < .milliseconds(200))
+        #expect(refused.failure?.status == 503)
+        #expect(refused.failure?.type == "ServiceUnavailableException")
+        let results = await [first, second, third]
+        #expect(results.map(\.text) == ["2", "4", "6"])
+        pool.shutdown(timeout: .seconds(5))
+    }
+
+    @Test func aThrowingBatchFailsOnlyItsRequestsAndTheWorkerKeepsServing() async throws {
+        let pool = try pool(backend: FakeBackend())
+        let failed = await submit(pool, "boom")
+        #expect(failed.failure == .predictionFailed)
+        #expect(await submit(pool, "5").text == "10")
+        let bad = await submit(pool, "bad")
+        #expect(bad.failure?.status == 400)
+        #expect(await submit(pool, "6").text == "12")
+        pool.shutdown(timeout: .seconds(5))
+    }
+
+    @Test func aBatchPastTheResponseTimeoutFailsWith500AndTheWorkerIsReplaced() async throws {
+        let pool = try pool(backend: FakeBackend(), timeout: 1)
+        let firstWorker = pool.workerInfo.map(\.id)
+        let hung = await submit(pool, "hang")
+        #expect(hung.failure == .workerDied)
+        #expect(pool.waitUntilReady(timeout: .seconds(5)) == nil)
+        #expect(await submit(pool, "7").text == "14")
+        #expect(pool.workerInfo.map(\.id) != firstWorker)
+        #expect(pool.workerInfo.count == 1)
+        pool.shutdown(timeout: .seconds(5))
+    }
+
+    @Test func scalingUpAndDownUnderLoadFailsNoRequest() async throws {
+        let pool = try pool(backend: FakeBackend(delay: 0.005), batchSize: 4, delay: 5)
+        let results = await withTaskGroup(of: Bool.self) { group in
+            for client in 0..<8 {
+                group.addTask {
+                    var ok = true
+                    for round in 0..<30 {
+                        let number = client * 1000 + round
+                        let answer = await submit(pool, String(number)).text
+                        ok = ok && answer == String(number * 2)
+                    }
+                    return ok
+                }
+            }
+            group.addTask {
+                for range in [(4, 4), (1, 1), (3, 3), (1, 1)] {
+                    try? await Task.sleep(for: .milliseconds(40))
+                    pool.scale(min: range.0, max: range.1)
+                }
+                return true
+            }
+            var all: [Bool] = []
+            for await ok in group { all.append(ok) }
+            return all
+        }
+        #expect(results.allSatisfy { $0 })
+        #expect(pool.waitUntilReady(timeout: .seconds(5)) == nil)
+        pool.shutdown(timeout: .seconds(5))
+    }
+
+    @Test func scalingToZeroAnswers503ButFinishesQueuedWork() async throws {
+        let pool = try pool(backend: FakeBackend(delay: 0.1))
+        async let queued = [submit(pool, "1"), submit(pool, "2")]
+        try await Task.sleep(for: .milliseconds(30))
+        pool.scale(min: 0, max: 0)
+        #expect(await queued.map(\.text) == ["2", "4"])
+        try await Task.sleep(for: .milliseconds(50))
+        #expect(await submit(pool, "3").failure?.status == 503)
+        pool.shutdown(timeout: .seconds(5))
+    }
+
+    @Test func shutdownDrainsInFlightRequests() async throws {
+        let pool = try pool(backend: FakeBackend(delay: 0.2))
+        async let inFlight = submit(pool, "8")
+        try await Task.sleep(for: .milliseconds(50))
+        pool.shutdown(timeout: .seconds(5))
+        #expect(await inFlight.text == "16")
+        #expect(await submit(pool, "9").failure?.status == 503)
+    }
+
+    @Test func aFailedLoadIsReportedAndRetried() async throws {
+        let backend = FakeBackend(failLoads: 1)
+        let pool = WorkerPool(
+            modelName: "fake", modelVersion: "1.0", archive: try TestArchives.archive(), backend: backend,
+            settings: .init(), logger: Logger(label: "test"))
+        pool.scale(min: 1, max: 1)
+        #expect(pool.waitUntilReady(timeout: .seconds(5))?.contains("fake load failure") == true)
+        #expect(pool.loadError != nil)
+        // The retry (after 1 s) loads it.
+        try await Task.sleep(for: .milliseconds(1500))
+        #expect(pool.waitUntilReady(timeout: .seconds(5)) == nil)
+        #expect(backend.loadCount == 2)
+        #expect(await submit(pool, "4").text == "8")
+        pool.shutdown(timeout: .seconds(5))
+    }
+}
