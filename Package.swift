@@ -116,14 +116,19 @@ let package = Package(
             ]
         ),
         .executableTarget(name: "ember-archiver", dependencies: ["EmberArchiverCLI"]),
-        .executableTarget(
-            name: "ember",
+        // The server's wiring: configuration, start-up models, listeners and pools in one ServiceGroup.
+        .target(
+            name: "EmberServer",
             dependencies: [
-                "EmberCore", "TorchBackend",
+                "EmberCore", "EmberHTTP", "EmberTorch", "EmberArchive", "TorchBackend",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
+        .executableTarget(
+            name: "ember",
+            dependencies: ["EmberServer"]),
 
         .testTarget(name: "TorchBackendTests", dependencies: ["TorchBackend"], exclude: ["Fixtures"]),
         .testTarget(name: "ImageCodecTests", dependencies: ["ImageCodec"], exclude: ["Fixtures"]),

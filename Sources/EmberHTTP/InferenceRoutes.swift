@@ -42,7 +42,13 @@ struct InferenceRoutes: Sendable {
         let started = ContinuousClock.now
         let body = try await request.collectBytes(limit: info.settings.maxRequestSize)
         let contentType = request.headers[.contentType]
-        let payload = try Self.payload(body: body, contentType: contentType)
+        let payload: (body: [UInt8], contentType: String?)
+        do {
+            payload = try Self.payload(body: body, contentType: contentType)
+        } catch {
+            try await service.requireModel(model)  // an unknown model is a 404 before a bad body is a 400
+            throw error
+        }
         let headers = request.headers.map { ($0.name.canonicalName, $0.value) }
         let input = PredictionInput(
             body: payload.body, contentType: payload.contentType, requestID: info.id, headers: headers)

@@ -2,7 +2,7 @@ import ArgumentParser
 import Foundation
 
 /// `ember`: starts and stops the server, with `torchserve`'s flags.
-public struct EmberCommand: AsyncParsableCommand {
+public struct EmberCommand: ParsableCommand {
     public static let version = "0.1.0"
 
     public static let configuration = CommandConfiguration(
@@ -77,7 +77,8 @@ public struct EmberCommand: AsyncParsableCommand {
         if start && stop { throw ValidationError("--start and --stop cannot be used together.") }
     }
 
-    public func run() async throws {
+    /// Starts or stops the server (see `main.swift` for why this is not `run()`).
+    public func execute() async throws {
         if stop {
             try ServerProcess.stop(foreground: foreground)
             return

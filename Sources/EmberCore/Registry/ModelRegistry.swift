@@ -1,0 +1,315 @@
+import EmberArchive
+import Foundation
+import Logging
+
+/// Registered models: name → versions → archive, settings and worker pool, with TorchServe's
+/// management semantics (contract §3): register, scale, describe, list, unregister, set-default.
+///
+/// Blocking work (extracting archives, waiting for workers) runs on threads of its own, never on
+/// the Swift concurrency pool.
+public actor ModelRegistry {
+    struct Entry {
+        let archive: ModelArchive
+        let url: String
+        let pool: WorkerPool
+        var settings: ModelSettings
+        let loadedAtStartup: Bool
+    }
+
+    struct Model {
+        var defaultVersion: String
+        var versions: [String: Entry]
+    }
+
+    private var models: [String: Model] = [:]
+    /// name/version pairs being registered, so a concurrent duplicate answers 409.
+    private var pending: Set<String> = []
+    private let backend: any InferenceBackend
+    private let configuration: ServerConfiguration
+    private let metrics: ServerMetrics
+    private let logger: Logger
+    private let extractionParent: URL?
+
+    public init(
+        backend: any InferenceBackend, configuration: ServerConfiguration, metrics: ServerMetrics, logger: Logger,
+        extractionParent: URL? = nil
+    ) {
+        self.backend = backend
+        self.configuration = configuration
+        self.metrics = metrics
+        self.logger = logger
+        self.extractionParent = extractionParent
+    }
+
+    // MARK: Register
+
+    public struct Registration: Sendable {
+        public var url: String
+        public var modelName: String?
+        public var requested: ModelSettings.Requested
+        public var synchronous: Bool
+        public var atStartup: Bool
+
+        public init(
+            url: String, modelName: String? = nil, requested: ModelSettings.Requested = .init(), synchronous: Bool = true,
+            atStartup: Bool = false
+        ) {
+            self.url = url
+            self.modelName = modelName
+            self.requested = requested
+            self.synchronous = synchronous
+            self.atStartup = atStartup
+        }
+    }
+
+    /// Registers an archive; answers TorchServe's status and message. A version that fails to start is
+    /// removed again, its files deleted: nothing is left half-registered.
+    public func register(_ registration: Registration) async throws(ServerError) -> (status: Int, message: String) {
+        let path = try ArchiveLocation.resolve(registration.url, modelStore: configuration.modelStore)
+        let archive = try await openArchive(path)
+        let name = registration.modelName ?? archive.modelName
+        let version = archive.modelVersion
+        let key = name + "\u{0}" + version
+        guard ModelName.isValid(name) else {
+            archive.removeExtractedFiles()
+            throw ServerError(
+                status: 400, type: "InvalidModelException",
+                message: "Model name \(name) is not valid: use letters, digits, '_', '-' and '.', starting with a letter or digit.")
+        }
+        guard models[name]?.versions[version] == nil, !pending.contains(key) else {
+            archive.removeExtractedFiles()
+            throw ServerError(
+                status: 409, type: "ConflictStatusException",
+                message: "Model version \(version) is already registered for model \(name)")
+        }
+        pending.insert(key)
+        defer { pending.remove(key) }
+
+        let settings = ModelSettings.resolve(
+            requested: registration.requested, config: archive.config,
+            overrides: configuration.models[name]?[version], server: configuration, atStartup: registration.atStartup)
+        let pool = makePool(name: name, version: version, archive: archive, settings: settings)
+        let entry = Entry(
+            archive: archive, url: registration.url, pool: pool, settings: settings,
+            loadedAtStartup: registration.atStartup)
+        var model = models[name] ?? Model(defaultVersion: version, versions: [:])
+        if configuration.models[name]?[version]?.defaultVersion == true { model.defaultVersion = version }
+        model.versions[version] = entry
+        models[name] = model
+        logger.info(
+            "model registered",
+            metadata: ["model.name": "\(name)", "model.version": "\(version)", "workers": "\(settings.minWorkers)"])
+
+        guard settings.minWorkers > 0 else {
+            return (200, "Model \"\(name)\" Version: \(version) registered with 0 initial workers. "
+                + "Use scale workers API to add workers for the model.")
+        }
+        pool.scale(min: settings.minWorkers, max: settings.maxWorkers)
+        guard registration.synchronous else { return (202, "Processing worker updates...") }
+        if let failure = await Blocking.run({ pool.waitUntilReady(timeout: .seconds(settings.startupTimeout)) }) {
+            await remove(name: name, version: version)
+            throw ServerError(
+                status: 500, type: "InternalServerException",
+                message: "Failed to start workers for model \(name) version: \(version): \(failure)")
+        }
+        return (200, "Model \"\(name)\" Version: \(version) registered with \(settings.minWorkers) initial workers")
+    }
+
+    private func openArchive(_ path: String) async throws(ServerError) -> ModelArchive {
+        let parent = extractionParent
+        let result: Result<ModelArchive, any Error> = await Blocking.run {
+            Result { try ModelArchive.open(at: path, extractionParent: parent) }
+        }
+        switch result {
+        case .success(let archive): return archive
+        case .failure(let error as ArchiveError):
+            let type = error.kind == .unsupportedHandler ? "BadRequestException" : "InvalidModelException"
+            throw ServerError(status: 400, type: type, message: error.message)
+        case .failure(let error):
+            throw ServerError(status: 400, type: "InvalidModelException", message: "\(error)")
+        }
+    }
+
+    private func makePool(name: String, version: String, archive: ModelArchive, settings: ModelSettings) -> WorkerPool {
+        let metrics = self.metrics
+        let labels = [name, version]
+        let observer = WorkerPool.Observer(
+            batch: { size, waits, _ in
+                metrics.registry.observe(ServerMetrics.batchSize, labels: labels, Double(size))
+                for wait in waits {
+                    metrics.registry.observe(ServerMetrics.queueLatencySeconds, labels: labels, wait.seconds)
+                    metrics.registry.increment(
+                        ServerMetrics.queueLatency, labels: [name, version, metrics.hostname], by: wait.seconds * 1e6)
+                }
+                if let last = waits.last {
+                    metrics.registry.set(ServerMetrics.queueTime, labels: ["Host", metrics.hostname], to: last.seconds * 1e3)
+                }
+            },
+            queueDepth: { depth in metrics.registry.set(ServerMetrics.queueDepth, labels: labels, to: Double(depth)) })
+        return WorkerPool(
+            modelName: name, modelVersion: version, archive: archive, backend: backend,
+            settings: .init(
+                batchSize: settings.batchSize, maxBatchDelayMilliseconds: settings.maxBatchDelay,
+                responseTimeoutSeconds: settings.responseTimeout, jobQueueSize: settings.jobQueueSize,
+                intraOpThreads: settings.intraOpThreads),
+            observer: observer, logger: logger)
+    }
+
+    // MARK: Lookup
+
+    private func entry(_ name: String, _ version: String?) throws(ServerError) -> Entry {
+        guard let model = models[name] else { throw .modelNotFound(name) }
+        let wanted = version ?? model.defaultVersion
+        guard let entry = model.versions[wanted] else { throw .versionNotFound(name, wanted) }
+        return entry
+    }
+
+    /// The pool serving `name` (default version when `version` is nil).
+    public func pool(_ name: String, version: String?) throws(ServerError) -> WorkerPool {
+        try entry(name, version).pool
+    }
+
+    public func requireModel(_ name: String) throws(ServerError) {
+        guard models[name] != nil else { throw .modelNotFound(name) }
+    }
+
+    // MARK: Scale
+
+    public func scale(name: String, version: String?, min: Int, max: Int, synchronous: Bool) async throws(ServerError)
+        -> (status: Int, message: String)
+    {
+        guard min >= 0 else { throw .badRequest("min_worker must be 0 or more.") }
+        var entry = try entry(name, version)
+        let resolvedVersion = entry.archive.modelVersion
+        entry.settings.minWorkers = min
+        entry.settings.maxWorkers = Swift.max(min, max)
+        models[name]?.versions[resolvedVersion]?.settings = entry.settings
+        entry.pool.scale(min: min, max: Swift.max(min, max))
+        guard synchronous else { return (202, "Processing worker updates...") }
+        let pool = entry.pool
+        let timeout = entry.settings.startupTimeout
+        if let failure = await Blocking.run({ pool.waitUntilReady(timeout: .seconds(timeout)) }) {
+            throw ServerError(
+                status: 500, type: "InternalServerException",
+                message: "Failed to start workers for model \(name) version: \(version ?? "null"): \(failure)")
+        }
+        let suffix = version.map { ", version: \($0)" } ?? ""
+        return (200, "Workers scaled to \(min) for model: \(name)\(suffix)")
+    }
+
+    // MARK: Unregister, set-default
+
+    public func unregister(name: String, version: String?) async throws(ServerError) -> String {
+        guard let model = models[name] else { throw .modelNotFound(name) }
+        let wanted = version ?? model.defaultVersion
+        guard model.versions[wanted] != nil else { throw .versionNotFound(name, wanted) }
+        if wanted == model.defaultVersion, model.versions.count > 1 {
+            throw ServerError(
+                status: 403, type: "InvalidModelVersionException", message: "Cannot remove default version for model \(name)")
+        }
+        await remove(name: name, version: wanted)
+        return "Model \"\(name)\" unregistered"
+    }
+
+    /// Takes a version out of the registry, drains and stops its pool, deletes its extracted files.
+    private func remove(name: String, version: String) async {
+        guard let entry = models[name]?.versions.removeValue(forKey: version) else { return }
+        if models[name]?.versions.isEmpty == true { models[name] = nil }
+        let timeout = configuration.unregisterModelTimeout
+        await Blocking.run { entry.pool.shutdown(timeout: .seconds(timeout)) }
+        entry.archive.removeExtractedFiles()
+        logger.info("model unregistered", metadata: ["model.name": "\(name)", "model.version": "\(version)"])
+    }
+
+    public func setDefault(name: String, version: String) throws(ServerError) -> String {
+        guard var model = models[name] else { throw .modelNotFound(name) }
+        guard model.versions[version] != nil else {
+            throw ServerError(
+                status: 404, type: "ModelVersionNotFoundException",
+                message: "Model version \(version) does not exist for model \(name)")
+        }
+        model.defaultVersion = version
+        models[name] = model
+        return "Default version successfully updated for model \"\(name)\" to \"\(version)\""
+    }
+
+    /// Stops every pool (server shutdown), draining in-flight requests within `timeout`.
+    public func shutdownAll(timeout: Duration) async {
+        let pools = models.values.flatMap { $0.versions.values.map(\.pool) }
+        await Blocking.run {
+            DispatchQueue.concurrentPerform(iterations: pools.count) { pools[$0].shutdown(timeout: timeout) }
+        }
+        for model in models.values { for entry in model.versions.values { entry.archive.removeExtractedFiles() } }
+        models.removeAll()
+    }
+
+    // MARK: Health
+
+    /// TorchServe's `/ping`: unhealthy when some default version has fewer ready workers than its minimum.
+    public func isHealthy() -> Bool {
+        models.values.allSatisfy { model in
+            guard let entry = model.versions[model.defaultVersion] else { return true }
+            return entry.pool.readyWorkerCount >= entry.settings.minWorkers
+        }
+    }
+
+    /// Every start-up model has its minimum workers ready.
+    public func isReady() -> Bool {
+        models.values.allSatisfy { model in
+            model.versions.values.filter(\.loadedAtStartup).allSatisfy { $0.pool.readyWorkerCount >= $0.settings.minWorkers }
+        }
+    }
+
+    public func isModelReady(_ name: String) throws(ServerError) -> Bool {
+        let entry = try entry(name, nil)
+        return entry.pool.readyWorkerCount >= Swift.max(1, entry.settings.minWorkers)
+    }
+
+    // MARK: Describe and list
+
+    public enum Target: Sendable { case defaultVersion, version(String), all }
+
+    public func describe(name: String, target: Target) throws(ServerError) -> JSONValue {
+        guard let model = models[name] else { throw .modelNotFound(name) }
+        let entries: [Entry]
+        switch target {
+        case .defaultVersion: entries = [try entry(name, nil)]
+        case .version(let version): entries = [try entry(name, version)]
+        case .all: entries = model.versions.keys.sorted().compactMap { model.versions[$0] }
+        }
+        return .array(entries.map { ModelDescription.json(for: $0.description(name: name)) })
+    }
+
+    public func list(limit: Int, offset: Int) -> JSONValue {
+        let names = models.keys.sorted()
+        let page = names.dropFirst(offset).prefix(limit)
+        var pairs: [(String, JSONValue)] = []
+        if offset + limit <= names.count { pairs.append(("nextPageToken", .string(String(offset + limit)))) }
+        pairs.append((
+            "models",
+            .array(page.compactMap { name -> JSONValue? in
+                guard let model = models[name], let entry = model.versions[model.defaultVersion] else { return nil }
+                return ["modelName": .string(name), "modelUrl": .string(entry.url)]
+            })
+        ))
+        return .object(pairs)
+    }
+
+    /// Registered names and versions (for snapshots and tests).
+    public var registeredVersions: [String: [String]] {
+        models.mapValues { $0.versions.keys.sorted() }
+    }
+}
+
+extension ModelRegistry.Entry {
+    func description(name: String) -> ModelDescription {
+        let range = pool.workerRange
+        return ModelDescription(
+            modelName: name, modelVersion: archive.modelVersion, modelUrl: url, runtime: archive.manifest.runtime,
+            minWorkers: range.min, maxWorkers: range.max, batchSize: settings.batchSize,
+            maxBatchDelay: settings.maxBatchDelay, responseTimeout: settings.responseTimeout,
+            startupTimeout: settings.startupTimeout, loadedAtStartup: loadedAtStartup,
+            workers: pool.workerInfo, queueCapacity: settings.jobQueueSize, pendingRequests: pool.pendingRequests,
+            loadError: pool.loadError)
+    }
+}

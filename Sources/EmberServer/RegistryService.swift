@@ -1,0 +1,85 @@
+import EmberCore
+import EmberHTTP
+import Foundation
+
+/// The HTTP listeners' view of the registry and its worker pools.
+struct RegistryService: ModelService {
+    let registry: ModelRegistry
+    let metrics: ServerMetrics
+
+    func predict(model: String, version: String?, input: PredictionInput) async throws -> PredictionOutput {
+        let pool = try await registry.pool(model, version: version)
+        // TorchServe counts a request for an existing model before queueing it.
+        metrics.registry.increment(
+            ServerMetrics.inferenceRequests, labels: [model, version ?? "default", metrics.hostname])
+        let started = ContinuousClock.now
+        let result = await pool.submit(
+            InferenceInput(body: input.body, contentType: input.contentType, requestID: input.requestID, headers: input.headers),
+            versionInURL: version != nil)
+        metrics.registry.observe(
+            ServerMetrics.requestLatencySeconds, labels: [model, pool.modelVersion],
+            (ContinuousClock.now - started).secondsValue)
+        switch result {
+        case .success(let output):
+            return PredictionOutput(status: output.status, body: output.body, contentType: output.contentType)
+        case .failure(let failure):
+            throw ServerError(failure)
+        }
+    }
+
+    func register(_ request: RegisterRequest) async throws -> ServiceResponse {
+        guard let url = request.url else { throw ServerError.badRequest("Parameter url is required.") }
+        if let runtime = request.runtime, !["python", "python3", "LSP"].contains(runtime) {
+            throw ServerError.badRequest("Invalid RuntimeType value: \(runtime)")
+        }
+        let registration = ModelRegistry.Registration(
+            url: url, modelName: request.modelName,
+            requested: .init(
+                batchSize: request.batchSize, maxBatchDelay: request.maxBatchDelay, initialWorkers: request.initialWorkers,
+                responseTimeout: request.responseTimeout, startupTimeout: request.startupTimeout),
+            synchronous: request.synchronous)
+        let (status, message) = try await registry.register(registration)
+        return .status(message, code: status)
+    }
+
+    func scale(model: String, version: String?, minWorkers: Int, maxWorkers: Int, synchronous: Bool) async throws
+        -> ServiceResponse
+    {
+        let (status, message) = try await registry.scale(
+            name: model, version: version, min: minWorkers, max: maxWorkers, synchronous: synchronous)
+        return .status(message, code: status)
+    }
+
+    func describe(model: String, version: DescribeTarget) async throws -> JSONValue {
+        let target: ModelRegistry.Target =
+            switch version {
+            case .defaultVersion: .defaultVersion
+            case .version(let name): .version(name)
+            case .all: .all
+            }
+        return try await registry.describe(name: model, target: target)
+    }
+
+    func list(limit: Int, offset: Int) async -> JSONValue {
+        await registry.list(limit: limit, offset: offset)
+    }
+
+    func unregister(model: String, version: String?) async throws -> ServiceResponse {
+        .status(try await registry.unregister(name: model, version: version))
+    }
+
+    func setDefault(model: String, version: String) async throws -> ServiceResponse {
+        .status(try await registry.setDefault(name: model, version: version))
+    }
+
+    func isHealthy() async -> Bool { await registry.isHealthy() }
+    func isReady() async -> Bool { await registry.isReady() }
+    func isModelReady(_ model: String) async throws -> Bool { try await registry.isModelReady(model) }
+    func requireModel(_ model: String) async throws { try await registry.requireModel(model) }
+}
+
+extension Duration {
+    var secondsValue: Double {
+        Double(components.seconds) + Double(components.attoseconds) / 1e18
+    }
+}

@@ -1,0 +1,137 @@
+import EmberArchive
+import EmberCore
+import EmberHTTP
+import EmberTorch
+import Foundation
+import Logging
+import ServiceLifecycle
+import TorchBackend
+
+/// Runs the server in the foreground: configuration, start-up models, the three listeners and the
+/// worker pools in one ServiceGroup; SIGINT/SIGTERM drain and exit 0.
+struct ServerLauncher {
+    let command: EmberCommand
+
+    func runForeground() async throws {
+        let level = Logger.Level(rawValue: command.logLevel.lowercased()) ?? .info
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        var logger = Logger(label: "ember")
+        logger.logLevel = level
+        let configuration = try loadConfiguration(logger: logger)
+        // One inter-op thread: parallelism comes from workers and their intra-op threads.
+        try? TorchRuntime.setInterOpThreads(1)
+
+        let metrics = ServerMetrics()
+        let registry = ModelRegistry(
+            backend: TorchInferenceBackend(logger: logger), configuration: configuration, metrics: metrics, logger: logger)
+        let startup = ContinuousClock.now
+        try await StartupModels(configuration: configuration, registry: registry, logger: logger).registerAll()
+
+        let listeners = Listeners(
+            service: RegistryService(registry: registry, metrics: metrics),
+            settings: HTTPSettings(
+                maxRequestSize: configuration.maxRequestSize, corsAllowedOrigin: configuration.corsAllowedOrigin,
+                corsAllowedMethods: configuration.corsAllowedMethods, corsAllowedHeaders: configuration.corsAllowedHeaders,
+                enableModelAPI: configuration.enableModelAPI, version: EmberCommand.version),
+            metrics: metrics, logger: logger, refreshMetrics: { SystemMetrics.record(into: metrics) })
+        let announcer = StartAnnouncer(expected: 3, logger: logger, startup: startup)
+        let inference = configuration.inferenceAddress
+        let management = configuration.managementAddress
+        let metricsAddress = configuration.metricsAddress
+        let group = ServiceGroup(
+            configuration: .init(
+                services: [
+                    .init(service: PoolShutdownService(registry: registry, timeout: .seconds(configuration.unregisterModelTimeout))),
+                    .init(service: listeners.inference(host: inference.host, port: inference.port) {
+                        await announcer.bound("Inference API", scheme: inference.scheme, host: inference.host, port: $0)
+                    }),
+                    .init(service: listeners.management(host: management.host, port: management.port) {
+                        await announcer.bound("Management API", scheme: management.scheme, host: management.host, port: $0)
+                    }),
+                    .init(service: listeners.metrics(host: metricsAddress.host, port: metricsAddress.port) {
+                        await announcer.bound("Metrics API", scheme: metricsAddress.scheme, host: metricsAddress.host, port: $0)
+                    }),
+                ],
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: logger))
+        ServerProcess.writePID()
+        defer { ServerProcess.removePIDIfOurs() }
+        do {
+            try await group.run()
+        } catch {
+            logger.critical("server stopped on an error", metadata: ["error": "\(error)"])
+            throw error
+        }
+        logger.info("Ember has stopped.")
+    }
+
+    /// TorchServe's order: `TS_CONFIG_FILE`, `--ts-config`, `./config.properties`, defaults; then the
+    /// command line's switches.
+    private func loadConfiguration(logger: Logger) throws -> ServerConfiguration {
+        let environment = ProcessInfo.processInfo.environment
+        var configuration = ServerConfiguration()
+        if let path = environment["TS_CONFIG_FILE"] ?? command.tsConfig {
+            guard FileManager.default.fileExists(atPath: path) else {
+                throw ConfigurationError("--ts-config file not found: \(path)")
+            }
+            configuration = try ServerConfiguration(contentsOf: path)
+        } else if FileManager.default.fileExists(atPath: "config.properties") {
+            configuration = try ServerConfiguration(contentsOf: "config.properties")
+        }
+        if let store = command.modelStore { configuration.modelStore = store }
+        if !command.models.isEmpty { configuration.loadModels = command.models.flatMap(ServerConfiguration.modelList) }
+        if command.enableModelAPI { configuration.enableModelAPI = true }
+        if command.disableTokenAuth { configuration.disableTokenAuthorization = true }
+        guard let store = configuration.modelStore else { throw ConfigurationError("Missing mandatory parameter --model-store") }
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: store, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw ConfigurationError("--model-store directory not found: \(store)")
+        }
+        for key in configuration.unknownKeys {
+            logger.warning("unknown configuration key ignored", metadata: ["key": "\(key)"])
+        }
+        for key in configuration.ignoredKeys {
+            logger.debug("TorchServe configuration key has no effect in Ember", metadata: ["key": "\(key)"])
+        }
+        return configuration
+    }
+}
+
+/// Drains and stops the worker pools when the group shuts down; listed first, so it stops last,
+/// after the listeners have finished their in-flight requests.
+struct PoolShutdownService: Service {
+    let registry: ModelRegistry
+    let timeout: Duration
+
+    func run() async throws {
+        try? await gracefulShutdown()
+        await registry.shutdownAll(timeout: timeout)
+    }
+}
+
+/// Prints TorchServe's `Model server started.` once every listener is bound.
+actor StartAnnouncer {
+    private var remaining: Int
+    private let logger: Logger
+    private let startup: ContinuousClock.Instant
+
+    init(expected: Int, logger: Logger, startup: ContinuousClock.Instant) {
+        self.remaining = expected
+        self.logger = logger
+        self.startup = startup
+    }
+
+    func bound(_ name: String, scheme: String, host: String, port: Int) {
+        logger.info("\(name) bind to: \(scheme)://\(host):\(port)")
+        remaining -= 1
+        if remaining == 0 {
+            logger.info("listeners ready", metadata: ["startup": "\(ContinuousClock.now - startup)"])
+            // Written straight to the descriptor so the line is never held in a buffer.
+            FileHandle.standardOutput.write(Data("Model server started.\n".utf8))
+        }
+    }
+}

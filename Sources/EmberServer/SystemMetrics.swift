@@ -1,0 +1,20 @@
+import EmberCore
+import Foundation
+
+/// TorchServe's host gauges, read from /proc when `/metrics` is scraped.
+enum SystemMetrics {
+    static func record(into metrics: ServerMetrics) {
+        let labels = ["Host", metrics.hostname]
+        guard let text = try? String(contentsOfFile: "/proc/meminfo", encoding: .utf8) else { return }
+        var values: [String: Double] = [:]
+        for line in text.split(separator: "\n") {
+            let parts = line.split(separator: ":")
+            guard parts.count == 2, let kilobytes = Double(parts[1].split(separator: " ").first ?? "") else { continue }
+            values[String(parts[0])] = kilobytes / 1024
+        }
+        guard let total = values["MemTotal"], let available = values["MemAvailable"], total > 0 else { return }
+        metrics.registry.set(ServerMetrics.memoryAvailable, labels: labels, to: available)
+        metrics.registry.set(ServerMetrics.memoryUsed, labels: labels, to: total - available)
+        metrics.registry.set(ServerMetrics.memoryUtilization, labels: labels, to: (total - available) / total * 100)
+    }
+}
