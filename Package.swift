@@ -133,6 +133,10 @@ let package = Package(
         .testTarget(name: "TorchBackendTests", dependencies: ["TorchBackend"], exclude: ["Fixtures"]),
         .testTarget(name: "ImageCodecTests", dependencies: ["ImageCodec"], exclude: ["Fixtures"]),
         .testTarget(name: "EmberTorchTests", dependencies: ["EmberTorch", "EmberArchive", "EmberCore"], exclude: ["Fixtures"]),
+        .testTarget(
+            name: "EmberServerTests",
+            dependencies: ["EmberServer", "EmberHTTP", "EmberCore", "EmberTorch", "EmberArchive"],
+            exclude: ["Fixtures"]),
         .testTarget(name: "EmberArchiveTests", dependencies: ["EmberArchive"]),
         .testTarget(name: "EmberCoreTests", dependencies: ["EmberCore"]),
         .testTarget(name: "EmberArchiverCLITests", dependencies: ["EmberArchiverCLI", "EmberArchive"]),

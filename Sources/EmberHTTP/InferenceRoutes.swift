@@ -81,11 +81,13 @@ struct InferenceRoutes: Sendable {
         }
         let mediaType = contentType.split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
         if mediaType == "application/x-www-form-urlencoded" {
+            // `curl --data-binary @image.jpg` sends this type for any file: a body that is not a form with a
+            // data/body field is the input itself, as TorchServe's handlers end up seeing it.
             let fields = URLEncodedForm.parse(String(decoding: body, as: UTF8.self))
-            guard let field = fields.last(where: { $0.name == "data" }) ?? fields.last(where: { $0.name == "body" }) else {
-                throw APIError.badRequest("The form has no field named \"data\" or \"body\".")
+            if let field = fields.last(where: { $0.name == "data" }) ?? fields.last(where: { $0.name == "body" }) {
+                return (Array(field.value.utf8), nil)
             }
-            return (Array(field.value.utf8), nil)
+            return (body, nil)
         }
         return (body, mediaType)
     }

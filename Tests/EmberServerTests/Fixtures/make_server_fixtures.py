@@ -1,0 +1,29 @@
+#!/usr/bin/python3
+"""Regenerates the EmberServerTests fixtures.
+
+    /usr/bin/python3 Tests/EmberServerTests/Fixtures/make_server_fixtures.py
+
+slow.pt: [N, 2] float32 -> [N, 2]; returns its input doubled after spinning for input[0][0] rounds of
+a 128x128 matrix product (a model whose run time a test controls), and raises for a negative first
+value (a model that throws).
+"""
+import os
+
+import torch
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+class Slow(torch.nn.Module):
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        rounds = int(x[0][0].item())
+        if rounds < 0:
+            raise ValueError("negative input is not allowed")
+        y = torch.eye(128)
+        for _ in range(rounds):
+            y = torch.tanh(y @ y)
+        return x * 2 + y.sum() * 0
+
+
+if __name__ == "__main__":
+    torch.jit.script(Slow().eval()).save(os.path.join(HERE, "slow.pt"))

@@ -1,0 +1,186 @@
+import EmberArchive
+import EmberCore
+import EmberHTTP
+import EmberTorch
+import Foundation
+import Logging
+import ServiceLifecycle
+
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+@testable import EmberServer
+
+/// A real Ember on ephemeral ports: real archives in a temporary model store, the libtorch backend,
+/// the three listeners in a ServiceGroup. `with` runs a test against it and shuts it down.
+struct TestServer: Sendable {
+    let inference: Int
+    let management: Int
+    let metricsPort: Int
+    let registry: ModelRegistry
+    let modelStore: URL
+
+    static let testsDirectory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+
+    static func fixture(_ path: String) -> URL { testsDirectory.appendingPathComponent(path) }
+
+    /// Writes the test archives into a fresh model store.
+    static func makeModelStore() throws -> URL {
+        let store = FileManager.default.temporaryDirectory.appendingPathComponent("ember-store-\(UUID().uuidString)")
+        let work = store.appendingPathComponent(".work")
+        try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
+        func write(_ name: String, _ contents: String) throws -> URL {
+            let url = work.appendingPathComponent(name)
+            try Data(contents.utf8).write(to: url)
+            return url
+        }
+        let mlpSpec = try write("mlp-handler.yaml", """
+            ember_handler: 1
+            input: {type: tensor, dtype: float32, shape: [4]}
+            postprocess:
+              - softmax: {dim: 1}
+              - classification: {}
+            """)
+        let mlpConfig = try write("mlp-config.yaml", "minWorkers: 1\nmaxWorkers: 4\nbatchSize: 8\nmaxBatchDelay: 20\n")
+        try ArchiveWriter(
+            modelName: "mlp", version: "1.0", handler: mlpSpec.path,
+            serializedFile: fixture("TorchBackendTests/Fixtures/mlp.pt"), exportPath: store, configFile: mlpConfig
+        ).write()
+        try ArchiveWriter(
+            modelName: "mlp", version: "2.0", handler: mlpSpec.path,
+            serializedFile: fixture("TorchBackendTests/Fixtures/mlp.pt"), exportPath: work
+        ).write()
+        try FileManager.default.moveItem(
+            at: work.appendingPathComponent("mlp.mar"), to: store.appendingPathComponent("mlp-v2.mar"))
+        let slowSpec = try write("slow-handler.yaml", """
+            ember_handler: 1
+            input: {type: tensor, dtype: float32, shape: [2]}
+            postprocess: [identity]
+            """)
+        let slowConfig = try write("slow-config.yaml", "minWorkers: 1\nmaxWorkers: 1\nbatchSize: 1\nresponseTimeout: 3\njobQueueSize: 3\n")
+        try ArchiveWriter(
+            modelName: "slow", version: "1.0", handler: slowSpec.path,
+            serializedFile: fixture("EmberServerTests/Fixtures/slow.pt"), exportPath: store, configFile: slowConfig
+        ).write()
+        try ArchiveWriter(
+            modelName: "classifier", version: "1.0", handler: "image_classifier",
+            serializedFile: fixture("EmberTorchTests/Fixtures/tiny_classifier.pt"),
+            extraFiles: [fixture("EmberTorchTests/Fixtures/index_to_name.json").path], exportPath: store
+        ).write()
+        try FileManager.default.removeItem(at: work)
+        return store
+    }
+
+    static func configuration(store: URL, extra: String = "") throws -> ServerConfiguration {
+        try ServerConfiguration(properties: """
+            inference_address=http://127.0.0.1:0
+            management_address=http://127.0.0.1:0
+            metrics_address=http://127.0.0.1:0
+            model_store=\(store.path)
+            enable_model_api=true
+            \(extra)
+            """, environment: [:])
+    }
+
+    /// Starts the server with `models` registered at start-up, runs `body`, shuts down gracefully.
+    static func with<T: Sendable>(
+        models: [String] = ["mlp.mar", "slow.mar", "classifier.mar"], extraConfiguration: String = "",
+        _ body: @Sendable (TestServer) async throws -> T
+    ) async throws -> T {
+        let store = try makeModelStore()
+        defer { try? FileManager.default.removeItem(at: store) }
+        var logger = Logger(label: "ember-test")
+        logger.logLevel = .warning
+        let configuration = try Self.configuration(store: store, extra: extraConfiguration)
+        let metrics = ServerMetrics(hostname: "test-host")
+        let registry = ModelRegistry(
+            backend: TorchInferenceBackend(logger: logger), configuration: configuration, metrics: metrics, logger: logger)
+        for url in models {
+            _ = try await registry.register(.init(url: url, atStartup: true))
+        }
+        let listeners = Listeners(
+            service: RegistryService(registry: registry, metrics: metrics),
+            settings: HTTPSettings(maxRequestSize: 1_000_000, enableModelAPI: true), metrics: metrics, logger: logger)
+        let ports = PortCollector()
+        let group = ServiceGroup(
+            configuration: .init(
+                services: [
+                    .init(service: PoolShutdownService(registry: registry, timeout: .seconds(5))),
+                    .init(service: listeners.inference(host: "127.0.0.1", port: 0) { await ports.set("inference", $0) }),
+                    .init(service: listeners.management(host: "127.0.0.1", port: 0) { await ports.set("management", $0) }),
+                    .init(service: listeners.metrics(host: "127.0.0.1", port: 0) { await ports.set("metrics", $0) }),
+                ],
+                gracefulShutdownSignals: [], logger: logger))
+        return try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await group.run() }
+            let bound = await ports.wait(for: 3)
+            let server = TestServer(
+                inference: bound["inference"] ?? 0, management: bound["management"] ?? 0,
+                metricsPort: bound["metrics"] ?? 0, registry: registry, modelStore: store)
+            do {
+                let result = try await body(server)
+                await group.triggerGracefulShutdown()
+                try await tasks.waitForAll()
+                return result
+            } catch {
+                await group.triggerGracefulShutdown()
+                try? await tasks.waitForAll()
+                throw error
+            }
+        }
+    }
+
+    // MARK: Client
+
+    struct Reply: Sendable {
+        let status: Int
+        let body: Data
+        let headers: [String: String]
+        var text: String { String(decoding: body, as: UTF8.self) }
+        var json: JSONValue? { try? JSONValue.parse([UInt8](body)) }
+    }
+
+    func request(
+        _ method: String, port: Int, _ path: String, body: Data? = nil, contentType: String? = nil
+    ) async throws -> Reply {
+        guard let url = URL(string: "http://127.0.0.1:\(port)\(path)") else { throw URLError(.badURL) }
+        var request = URLRequest(url: url)
+        request.httpMethod = method
+        request.httpBody = body
+        request.timeoutInterval = 30
+        if let contentType { request.setValue(contentType, forHTTPHeaderField: "Content-Type") }
+        let (data, response) = try await URLSession.shared.data(for: request)
+        let http = response as? HTTPURLResponse
+        var headers: [String: String] = [:]
+        for (key, value) in http?.allHeaderFields ?? [:] {
+            headers[String(describing: key).lowercased()] = String(describing: value)
+        }
+        return Reply(status: http?.statusCode ?? 0, body: data, headers: headers)
+    }
+
+    func predict(_ model: String, json: String) async throws -> Reply {
+        try await request("POST", port: inference, "/predictions/\(model)", body: Data(json.utf8), contentType: "application/json")
+    }
+
+    func manage(_ method: String, _ path: String) async throws -> Reply {
+        try await request(method, port: management, path)
+    }
+}
+
+actor PortCollector {
+    private var ports: [String: Int] = [:]
+    private var waiters: [(Int, CheckedContinuation<[String: Int], Never>)] = []
+
+    func set(_ name: String, _ port: Int) {
+        ports[name] = port
+        let ready = waiters.filter { $0.0 <= ports.count }
+        waiters.removeAll { $0.0 <= ports.count }
+        for waiter in ready { waiter.1.resume(returning: ports) }
+    }
+
+    func wait(for count: Int) async -> [String: Int] {
+        if ports.count >= count { return ports }
+        return await withCheckedContinuation { waiters.append((count, $0)) }
+    }
+}
