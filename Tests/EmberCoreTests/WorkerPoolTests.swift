@@ -119,11 +119,12 @@ import Testing
     }
 
     @Test func scalingToZeroAnswers503ButFinishesQueuedWork() async throws {
-        let pool = try pool(backend: FakeBackend(delay: 0.1))
-        async let queued = [submit(pool, "1"), submit(pool, "2")]
-        try await Task.sleep(for: .milliseconds(30))
+        let pool = try pool(backend: FakeBackend(delay: 0.3))
+        async let first = submit(pool, "1")
+        async let second = submit(pool, "2")
+        try await Task.sleep(for: .milliseconds(100))
         pool.scale(min: 0, max: 0)
-        #expect(await queued.map(\.text) == ["2", "4"])
+        #expect(await [first, second].map(\.text) == ["2", "4"])
         try await Task.sleep(for: .milliseconds(50))
         #expect(await submit(pool, "3").failure?.status == 503)
         pool.shutdown(timeout: .seconds(5))
