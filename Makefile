@@ -27,7 +27,7 @@ examples: deps-examples release
 
 serve: deps-examples release
 	@test -f model_store/resnet18.mar || examples/make_examples.sh
-	.build/release/ember --start --foreground --model-store model_store --models all --ts-config config.properties
+	.build/release/ember --start --foreground --model-store model_store --models all --ts-config config.properties --enable-model-api
 
 clean:
 	rm -rf .build
