@@ -73,6 +73,39 @@ import Testing
         }
     }
 
+    /// 16 concurrent image requests, batched by the server, each answered with its own image's top-5.
+    @Test func sixteenConcurrentImagesEachGetTheirOwnLabels() async throws {
+        let expected = try JSONValue.parse([UInt8](Data(contentsOf: TestServer.fixture("EmberTorchTests/Fixtures/expected.json"))))
+        let names = ["landscape.jpg", "portrait.png", "wide-gray.jpg", "rgba.png", "palette.png", "exact224.png", "small.jpg", "gray.png"]
+        let answers = try await TestServer.with(models: ["classifier.mar"]) { server in
+            try await withThrowingTaskGroup(of: (String, JSONValue?).self) { group in
+                for index in 0..<16 {
+                    let name = names[index % names.count]
+                    let image = try Data(contentsOf: TestServer.fixture("EmberTorchTests/Fixtures/images/" + name))
+                    group.addTask {
+                        (name, try await server.request("POST", port: server.inference, "/predictions/classifier", body: image).json)
+                    }
+                }
+                var answers: [(String, JSONValue?)] = []
+                for try await answer in group { answers.append(answer) }
+                return answers
+            }
+        }
+        #expect(answers.count == 16)
+        for (name, answer) in answers {
+            guard case .object(let pairs)? = answer, case .array(let reference)? = expected["classifier"]?[name] else {
+                Issue.record("\(name): \(String(describing: answer))")
+                continue
+            }
+            #expect(pairs.count == 5)
+            #expect(pairs.first.map { JSONValue.string($0.0) } == reference.first?[0], "\(name)")
+            for (pair, wanted) in zip(pairs, reference) {
+                guard case .double(let probability) = pair.1, case .double(let target)? = wanted[1] else { continue }
+                #expect(abs(probability - target) < 0.02, "\(name) \(pair.0)")
+            }
+        }
+    }
+
     @Test func apiDescriptionAndReadiness() async throws {
         try await TestServer.with { server in
             let description = try await server.request("OPTIONS", port: server.inference, "/")
