@@ -80,18 +80,6 @@ public struct ListenerResponder: HTTPResponder {
     }
 }
 
-extension Duration {
-    var milliseconds: Int64 {
-        let (seconds, attoseconds) = components
-        return seconds * 1000 + attoseconds / 1_000_000_000_000_000
-    }
-
-    var microseconds: Double {
-        let (seconds, attoseconds) = components
-        return Double(seconds) * 1e6 + Double(attoseconds) / 1e12
-    }
-}
-
 extension Request {
     /// The body, refusing more than `limit` bytes (413).
     func collectBytes(limit: Int) async throws -> [UInt8] {

@@ -18,7 +18,7 @@ struct RegistryService: ModelService {
             versionInURL: version != nil)
         metrics.registry.observe(
             ServerMetrics.requestLatencySeconds, labels: [model, pool.modelVersion],
-            (ContinuousClock.now - started).secondsValue)
+            (ContinuousClock.now - started).seconds)
         switch result {
         case .success(let output):
             return PredictionOutput(status: output.status, body: output.body, contentType: output.contentType)
@@ -76,10 +76,4 @@ struct RegistryService: ModelService {
     func isReady() async -> Bool { await registry.isReady() }
     func isModelReady(_ model: String) async throws -> Bool { try await registry.isModelReady(model) }
     func requireModel(_ model: String) async throws { try await registry.requireModel(model) }
-}
-
-extension Duration {
-    var secondsValue: Double {
-        Double(components.seconds) + Double(components.attoseconds) / 1e18
-    }
 }

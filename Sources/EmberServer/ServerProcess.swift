@@ -33,8 +33,8 @@ enum ServerProcess {
         FileManager.default.createFile(atPath: logURL.path, contents: nil)
         let log = try FileHandle(forWritingTo: logURL)
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: CommandLine.arguments[0]).standardizedFileURL
-        if let resolved = Bundle.main.executableURL { process.executableURL = resolved }
+        // This very executable, wherever it was started from.
+        process.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
         process.arguments = arguments.filter { $0 != "--start" } + ["--start", "--foreground"]
         process.standardOutput = log
         process.standardError = log

@@ -407,12 +407,6 @@ public final class WorkerPool: @unchecked Sendable {
     }
 }
 
-extension Duration {
-    var seconds: Double {
-        Double(components.seconds) + Double(components.attoseconds) / 1e18
-    }
-}
-
 /// Worker ids as TorchServe numbers them (from 9000, never reused).
 private final class WorkerIDs: @unchecked Sendable {
     private let lock = NSLock()
