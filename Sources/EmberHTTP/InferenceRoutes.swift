@@ -50,7 +50,7 @@ struct InferenceRoutes: Sendable {
             throw error
         }
         let headers = request.headers.map { ($0.name.canonicalName, $0.value) }
-        let input = PredictionInput(
+        let input = InferenceInput(
             body: payload.body, contentType: payload.contentType, requestID: info.id, headers: headers)
         let output = try await service.predict(model: model, version: version, input: input)
         let labels = [model, version ?? "default", metrics.hostname]

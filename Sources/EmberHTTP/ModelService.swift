@@ -6,7 +6,7 @@ import EmberCore
 /// Every method throws ``APIError`` for answers in TorchServe's error shape; anything else becomes a 500.
 public protocol ModelService: Sendable {
     /// Runs one inference. `version` nil means the default version.
-    func predict(model: String, version: String?, input: PredictionInput) async throws -> PredictionOutput
+    func predict(model: String, version: String?, input: InferenceInput) async throws -> InferenceOutput
 
     /// `POST /models`.
     func register(_ request: RegisterRequest) async throws -> ServiceResponse
@@ -30,33 +30,6 @@ public protocol ModelService: Sendable {
     func isModelReady(_ model: String) async throws -> Bool
     /// `OPTIONS /predictions/{m}`: throws 404 for an unknown model.
     func requireModel(_ model: String) async throws
-}
-
-/// The request's payload as the handler sees it.
-public struct PredictionInput: Sendable {
-    public var body: [UInt8]
-    public var contentType: String?
-    public var requestID: String
-    public var headers: [(String, String)]
-
-    public init(body: [UInt8], contentType: String?, requestID: String, headers: [(String, String)]) {
-        self.body = body
-        self.contentType = contentType
-        self.requestID = requestID
-        self.headers = headers
-    }
-}
-
-public struct PredictionOutput: Sendable {
-    public var status: Int
-    public var body: [UInt8]
-    public var contentType: String?
-
-    public init(status: Int = 200, body: [UInt8], contentType: String?) {
-        self.status = status
-        self.body = body
-        self.contentType = contentType
-    }
 }
 
 /// A management answer: its status and JSON body.

@@ -7,24 +7,17 @@ struct RegistryService: ModelService {
     let registry: ModelRegistry
     let metrics: ServerMetrics
 
-    func predict(model: String, version: String?, input: PredictionInput) async throws -> PredictionOutput {
+    func predict(model: String, version: String?, input: InferenceInput) async throws -> InferenceOutput {
         let pool = try await registry.pool(model, version: version)
         // TorchServe counts a request for an existing model before queueing it.
         metrics.registry.increment(
             ServerMetrics.inferenceRequests, labels: [model, version ?? "default", metrics.hostname])
         let started = ContinuousClock.now
-        let result = await pool.submit(
-            InferenceInput(body: input.body, contentType: input.contentType, requestID: input.requestID, headers: input.headers),
-            versionInURL: version != nil)
+        let result = await pool.submit(input, versionInURL: version != nil)
         metrics.registry.observe(
             ServerMetrics.requestLatencySeconds, labels: [model, pool.modelVersion],
             (ContinuousClock.now - started).seconds)
-        switch result {
-        case .success(let output):
-            return PredictionOutput(status: output.status, body: output.body, contentType: output.contentType)
-        case .failure(let failure):
-            throw ServerError(failure)
-        }
+        return try result.get()
     }
 
     func register(_ request: RegisterRequest) async throws -> ServiceResponse {

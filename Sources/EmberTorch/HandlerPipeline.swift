@@ -31,13 +31,13 @@ final class HandlerPipeline: Sendable {
         var shapeKey: [Int]
     }
 
-    func run(_ bodies: [[UInt8]]) -> [Result<JSONValue, HandlerFailure>] {
-        var results = [Result<JSONValue, HandlerFailure>](repeating: .failure(.predictionFailed), count: bodies.count)
+    func run(_ bodies: [[UInt8]]) -> [Result<JSONValue, ServerError>] {
+        var results = [Result<JSONValue, ServerError>](repeating: .failure(.predictionFailed), count: bodies.count)
         var prepared: [Prepared] = []
         for (index, body) in bodies.enumerated() {
             do {
                 prepared.append(try prepare(body, index: index))
-            } catch let failure as HandlerFailure {
+            } catch let failure as ServerError {
                 results[index] = .failure(failure)
             } catch {
                 results[index] = .failure(.badRequest("The input cannot be prepared for the model: \(error)"))
@@ -52,7 +52,7 @@ final class HandlerPipeline: Sendable {
         return results
     }
 
-    private func runIsolatingFailures(_ group: [Prepared]) -> [(Int, Result<JSONValue, HandlerFailure>)] {
+    private func runIsolatingFailures(_ group: [Prepared]) -> [(Int, Result<JSONValue, ServerError>)] {
         do {
             return try forward(group).map { ($0.0, .success($0.1)) }
         } catch {
@@ -67,8 +67,8 @@ final class HandlerPipeline: Sendable {
         }
     }
 
-    private static func failure(for error: any Error) -> HandlerFailure {
-        if let failure = error as? HandlerFailure { return failure }
+    private static func failure(for error: any Error) -> ServerError {
+        if let failure = error as? ServerError { return failure }
         if let torch = error as? TorchError, torch.code == .outOfMemory { return .outOfResources }
         return .predictionFailed
     }
@@ -97,7 +97,7 @@ final class HandlerPipeline: Sendable {
             if case .list = output { selected = output[0] } else { selected = output }
         }
         guard let tensor = selected?.tensor else {
-            throw HandlerFailure(
+            throw ServerError(
                 status: 503, type: "InternalServerException",
                 message: "The model output has no tensor at \(spec.modelOutput.map { "\($0)" } ?? "the top level")")
         }

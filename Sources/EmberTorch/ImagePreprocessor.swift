@@ -11,7 +11,7 @@ struct ImagePreprocessor {
     let decoder: ImageDecoder
 
     /// Decodes an image request body: raw JPEG/PNG bytes, or base64 in `{"data": "…"}`.
-    func decode(_ body: [UInt8]) throws(HandlerFailure) -> DecodedImage {
+    func decode(_ body: [UInt8]) throws(ServerError) -> DecodedImage {
         var bytes = body
         if ImageDecoder.format(of: body) == nil, let embedded = Self.base64Image(in: body) {
             bytes = embedded

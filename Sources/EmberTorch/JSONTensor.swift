@@ -13,7 +13,7 @@ struct JSONTensor {
 
     /// Decodes and validates against the declared per-row shape (`-1` matches any size).
     static func decode(_ body: [UInt8], declaredShape: [Int]?, dtypeName: String, integral: Bool, boolean: Bool)
-        throws(HandlerFailure) -> JSONTensor
+        throws(ServerError) -> JSONTensor
     {
         guard !body.isEmpty else { throw .badRequest("The request body is empty. " + formatHint) }
         let document: JSONValue
@@ -40,7 +40,7 @@ struct JSONTensor {
 
     private static func single(
         _ value: JSONValue, declaredShape: [Int]?, dtypeName: String, integral: Bool, boolean: Bool
-    ) throws(HandlerFailure) -> JSONTensor {
+    ) throws(ServerError) -> JSONTensor {
         var flat: [Double] = []
         let shape = try shapeAndValues(value, into: &flat, integral: integral, boolean: boolean, dtypeName: dtypeName)
         guard let declared = declaredShape else {
@@ -59,7 +59,7 @@ struct JSONTensor {
 
     private static func many(
         _ instances: [JSONValue], declaredShape: [Int]?, dtypeName: String, integral: Bool, boolean: Bool
-    ) throws(HandlerFailure) -> JSONTensor {
+    ) throws(ServerError) -> JSONTensor {
         guard !instances.isEmpty else { throw .badRequest("\"instances\" is empty. " + formatHint) }
         var rows: [[Double]] = []
         var rowShape: [Int]?
@@ -101,7 +101,7 @@ struct JSONTensor {
     /// The shape of a rectangular nested list, appending its numbers in row-major order.
     private static func shapeAndValues(
         _ value: JSONValue, into flat: inout [Double], integral: Bool, boolean: Bool, dtypeName: String
-    ) throws(HandlerFailure) -> [Int] {
+    ) throws(ServerError) -> [Int] {
         switch value {
         case .int(let number):
             guard !boolean || number == 0 || number == 1 else { throw .badRequest("Expected booleans for \(dtypeName); got \(number).") }

@@ -13,7 +13,7 @@ struct LabelMap: Sendable {
     init(contentsOf url: URL) throws {
         let value = try JSONValue.parse(try [UInt8](Data(contentsOf: url)))
         guard case .object(let pairs) = value else {
-            throw HandlerFailure.badRequest("\(url.lastPathComponent) is not a JSON object of index → label")
+            throw ServerError.badRequest("\(url.lastPathComponent) is not a JSON object of index → label")
         }
         var labels: [Int: String] = [:]
         for (key, entry) in pairs {

@@ -36,14 +36,14 @@ struct Postprocessor {
             case (.identity, _):
                 continue
             default:
-                throw HandlerFailure(
+                throw ServerError(
                     status: 500, type: "InternalServerException",
                     message: "postprocess step \(step) cannot follow the previous steps")
             }
         }
         let answers = try render(stage, labelled: labelled)
         guard answers.count == rows else {
-            throw HandlerFailure(
+            throw ServerError(
                 status: 503, type: "InternalServerException", message: "number of batch response mismatched")
         }
         return answers
@@ -94,7 +94,7 @@ struct Postprocessor {
         let classes = try indices.value().int64s ?? []
         let shape = probabilities.shape
         guard shape.count == 3 else {
-            throw HandlerFailure(
+            throw ServerError(
                 status: 503, type: "InternalServerException",
                 message: "segmentation needs an [N, C, H, W] output; got \(shape) after max over classes")
         }

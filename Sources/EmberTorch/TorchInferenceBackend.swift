@@ -51,13 +51,13 @@ final class TorchLoadedModel: LoadedModel {
         try? TorchRuntime.setIntraOpThreads(max(1, intraOpThreads))
     }
 
-    func infer(_ batch: [InferenceInput]) throws -> [Result<InferenceOutput, InferenceFailure>] {
+    func infer(_ batch: [InferenceInput]) throws -> [Result<InferenceOutput, ServerError>] {
         pipeline.run(batch.map(\.body)).map { result in
             switch result {
             case .success(let answer):
                 .success(InferenceOutput(status: 200, body: Array(answer.prettyPrinted().utf8), contentType: "application/json"))
             case .failure(let failure):
-                .failure(InferenceFailure(status: failure.status, type: failure.type, message: failure.message))
+                .failure(ServerError(status: failure.status, type: failure.type, message: failure.message))
             }
         }
     }

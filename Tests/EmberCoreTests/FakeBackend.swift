@@ -39,7 +39,7 @@ final class FakeBackend: InferenceBackend, @unchecked Sendable {
 
         func prepareWorkerThread(intraOpThreads: Int) {}
 
-        func infer(_ batch: [InferenceInput]) throws -> [Result<InferenceOutput, InferenceFailure>] {
+        func infer(_ batch: [InferenceInput]) throws -> [Result<InferenceOutput, ServerError>] {
             backend.record(batch.count)
             let texts = batch.map { String(decoding: $0.body, as: UTF8.self) }
             if texts.contains("boom") { throw LoadFailure() }
@@ -47,7 +47,7 @@ final class FakeBackend: InferenceBackend, @unchecked Sendable {
             if backend.delay > 0 { Thread.sleep(forTimeInterval: backend.delay) }
             return texts.map { text in
                 guard let number = Int(text) else {
-                    return .failure(InferenceFailure(status: 400, type: "BadRequestException", message: "not a number: \(text)"))
+                    return .failure(ServerError(status: 400, type: "BadRequestException", message: "not a number: \(text)"))
                 }
                 return .success(InferenceOutput(body: Array(String(number * 2).utf8), contentType: "text/plain"))
             }
@@ -82,13 +82,13 @@ enum TestArchives {
     }
 }
 
-extension Result where Success == InferenceOutput, Failure == InferenceFailure {
+extension Result where Success == InferenceOutput, Failure == ServerError {
     var text: String? {
         if case .success(let output) = self { return String(decoding: output.body, as: UTF8.self) }
         return nil
     }
 
-    var failure: InferenceFailure? {
+    var failure: ServerError? {
         if case .failure(let failure) = self { return failure }
         return nil
     }

@@ -17,7 +17,7 @@ import Testing
         return pool
     }
 
-    func submit(_ pool: WorkerPool, _ text: String) async -> Result<InferenceOutput, InferenceFailure> {
+    func submit(_ pool: WorkerPool, _ text: String) async -> Result<InferenceOutput, ServerError> {
         await pool.submit(InferenceInput(body: Array(text.utf8), requestID: UUID().uuidString))
     }
 

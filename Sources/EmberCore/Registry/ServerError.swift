@@ -1,4 +1,4 @@
-/// An error answered in TorchServe's shape: `{"code": 404, "type": "ModelNotFoundException", "message": …}`.
+/// An error answered in TorchServe's shape, from the HTTP layer, the registry or a handler: `{"code": 404, "type": "ModelNotFoundException", "message": …}`.
 public struct ServerError: Error, Sendable, CustomStringConvertible, Equatable {
     public let status: Int
     public let type: String
@@ -49,7 +49,16 @@ public struct ServerError: Error, Sendable, CustomStringConvertible, Equatable {
             message: "Model version: \(version) does not exist for model: \(name)")
     }
 
-    public init(_ failure: InferenceFailure) {
-        self.init(status: failure.status, type: failure.type, message: failure.message)
+    /// A batch's model call threw (TorchServe answers 503 "Prediction failed").
+    public static var predictionFailed: Self {
+        .init(status: 503, type: "InternalServerException", message: "Prediction failed")
+    }
+
+    /// A batch ran past `responseTimeout`; its worker is replaced (TorchServe: 500 "Worker died.").
+    public static var workerDied: Self { .init(status: 500, type: "InternalServerException", message: "Worker died.") }
+
+    /// libtorch ran out of memory for a batch (TorchServe: 507).
+    public static var outOfResources: Self {
+        .init(status: 507, type: "InternalServerException", message: "Out of resources")
     }
 }

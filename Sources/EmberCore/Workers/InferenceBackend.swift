@@ -28,26 +28,6 @@ public struct InferenceOutput: Sendable, Equatable {
     }
 }
 
-/// A request that failed, with TorchServe's status, exception type and message.
-public struct InferenceFailure: Error, Sendable, Equatable, CustomStringConvertible {
-    public var status: Int
-    public var type: String
-    public var message: String
-
-    public init(status: Int, type: String, message: String) {
-        self.status = status
-        self.type = type
-        self.message = message
-    }
-
-    public var description: String { "\(status) \(type): \(message)" }
-
-    /// The batch's model call threw (TorchServe answers 503 "Prediction failed").
-    public static var predictionFailed: Self { .init(status: 503, type: "InternalServerException", message: "Prediction failed") }
-    /// The batch ran past `responseTimeout`; the worker is replaced (TorchServe: 500 "Worker died.").
-    public static var workerDied: Self { .init(status: 500, type: "InternalServerException", message: "Worker died.") }
-}
-
 /// Loads models. The server's backend runs TorchScript through libtorch; tests use fakes.
 public protocol InferenceBackend: Sendable {
     /// Loads one model version, once; all its workers share the result. Blocking: called on a
@@ -61,7 +41,7 @@ public protocol LoadedModel: AnyObject, Sendable {
     func prepareWorkerThread(intraOpThreads: Int)
     /// Runs one batch on the calling worker thread (blocking). One result per input, in order: a
     /// failure fails only its request; a thrown error fails the whole batch with 503.
-    func infer(_ batch: [InferenceInput]) throws -> [Result<InferenceOutput, InferenceFailure>]
+    func infer(_ batch: [InferenceInput]) throws -> [Result<InferenceOutput, ServerError>]
     /// Called once when the version is unloaded, after its last batch.
     func unload()
 }

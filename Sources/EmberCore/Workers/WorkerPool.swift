@@ -53,7 +53,7 @@ public final class WorkerPool: @unchecked Sendable {
     private struct Job {
         let input: InferenceInput
         let arrival: ContinuousClock.Instant
-        let continuation: CheckedContinuation<Result<InferenceOutput, InferenceFailure>, Never>
+        let continuation: CheckedContinuation<Result<InferenceOutput, ServerError>, Never>
     }
 
     private enum LoadState {
@@ -121,7 +121,7 @@ public final class WorkerPool: @unchecked Sendable {
 
     /// Queues one request and waits for its answer. Refused at once (503) when the version has no
     /// worker or its queue is full.
-    public func submit(_ input: InferenceInput, versionInURL: Bool = false) async -> Result<InferenceOutput, InferenceFailure> {
+    public func submit(_ input: InferenceInput, versionInURL: Bool = false) async -> Result<InferenceOutput, ServerError> {
         await withCheckedContinuation { continuation in
             condition.lock()
             defer { condition.unlock() }
@@ -140,9 +140,9 @@ public final class WorkerPool: @unchecked Sendable {
     }
 
     /// TorchServe's message for "no worker / queue full" (contract §2.9).
-    private func noWorkerFailure(versionInURL: Bool) -> InferenceFailure {
+    private func noWorkerFailure(versionInURL: Bool) -> ServerError {
         let subject = versionInURL ? "Model \"\(modelName)\" Version \(modelVersion)\"" : "Model \"\(modelName)\""
-        return InferenceFailure(
+        return ServerError(
             status: 503, type: "ServiceUnavailableException",
             message: "\(subject) has no worker to serve inference request. Please use scale workers API to add workers. "
                 + "If this is a sequence inference, please check if it is closed, or expired; or exceeds maxSequenceJobQueueSize")
@@ -356,9 +356,9 @@ public final class WorkerPool: @unchecked Sendable {
         }
     }
 
-    private func run(_ batch: [Job], on model: any LoadedModel, worker: Worker) -> [Result<InferenceOutput, InferenceFailure>] {
+    private func run(_ batch: [Job], on model: any LoadedModel, worker: Worker) -> [Result<InferenceOutput, ServerError>] {
         let started = ContinuousClock.now
-        let results: [Result<InferenceOutput, InferenceFailure>]
+        let results: [Result<InferenceOutput, ServerError>]
         do {
             let answers = try model.infer(batch.map(\.input))
             if answers.count == batch.count {
@@ -367,7 +367,7 @@ public final class WorkerPool: @unchecked Sendable {
                 logger.error("handler answered \(answers.count) results for a batch of \(batch.count)")
                 results = Array(
                     repeating: .failure(
-                        InferenceFailure(status: 503, type: "InternalServerException", message: "number of batch response mismatched")),
+                        ServerError(status: 503, type: "InternalServerException", message: "number of batch response mismatched")),
                     count: batch.count)
             }
         } catch {
