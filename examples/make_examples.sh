@@ -5,7 +5,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 archiver=${ARCHIVER:-.build/release/ember-archiver}
 
-/usr/bin/python3 examples/make_models.py
+# The models are generated once; delete them to regenerate.
+if [[ ! -f examples/mlp/mlp.pt || ! -f examples/resnet18/resnet18.pt ]]; then
+    /usr/bin/python3 examples/make_models.py
+fi
 
 # The MLP: Ember's own declarative handler spec.
 "$archiver" --model-name mlp --version 1.0 \

@@ -1,3 +1,4 @@
+import EmberArchive
 import EmberCore
 import Foundation
 import Testing
@@ -71,6 +72,37 @@ import Testing
             let describe = try await server.manage("GET", "/models/slow2")
             #expect(describe.json?[0]?["maxBatchDelay"] == 100)
             #expect(describe.json?[0]?["modelName"] == "slow2")
+        }
+    }
+
+    @Test func aModelThatFailsToLoadAnswers500AndIsNotLeftRegistered() async throws {
+        try await TestServer.with(models: []) { server in
+            let work = server.modelStore.appendingPathComponent("broken-model")
+            try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
+            let model = work.appendingPathComponent("model.pt")
+            try Data("definitely not torchscript".utf8).write(to: model)
+            try ArchiveWriter(
+                modelName: "garbage", version: "1.0", handler: "base_handler", serializedFile: model, exportPath: server.modelStore
+            ).write()
+            let reply = try await server.manage("POST", "/models?url=garbage.mar&initial_workers=1&synchronous=true")
+            #expect(reply.status == 500)
+            #expect(reply.json?["message"].map { "\($0)".contains("Failed to start workers for model garbage version: 1.0") } == true)
+            #expect(try await server.manage("GET", "/models").json == ["models": []])
+            #expect(try await server.manage("GET", "/models/garbage").status == 404)
+            // The server keeps serving registrations.
+            #expect(try await server.manage("POST", "/models?url=mlp.mar&initial_workers=1").status == 200)
+        }
+    }
+
+    @Test func anUnsupportedHandlerIsRefusedAtRegistration() async throws {
+        try await TestServer.with(models: []) { server in
+            try ArchiveWriter(
+                modelName: "detector", version: "1.0", handler: "object_detector",
+                serializedFile: TestServer.fixture("TorchBackendTests/Fixtures/mlp.pt"), exportPath: server.modelStore
+            ).write()
+            let reply = try await server.manage("POST", "/models?url=detector.mar")
+            #expect(reply.status == 400)
+            #expect(reply.json?["message"].map { "\($0)".contains("image_classifier") } == true)
         }
     }
 
