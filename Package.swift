@@ -92,6 +92,8 @@ let package = Package(
             ]
         ),
         .executableTarget(name: "ember-archiver", dependencies: ["EmberArchiverCLI"]),
+        // The benchmark floor: models through the shim in-process, no HTTP (benchmarks/run.py).
+        .executableTarget(name: "ember-floor-bench", dependencies: ["TorchBackend"], path: "benchmarks/floor"),
         .executableTarget(
             name: "ember",
             dependencies: [
