@@ -352,10 +352,12 @@ def ensure_models():
         run_cmd([SYSTEM_PYTHON, "examples/make_models.py"], timeout=600)
 
 
-def ensure_ember_archives():
-    store = os.path.join(ROOT, "model_store")
+def ensure_ember_archives(model_store):
+    store = os.path.join(ROOT, model_store)
     if all(os.path.exists(os.path.join(store, m["mar"])) for m in MODELS.values()):
         return True, "archives present"
+    if model_store != "model_store":
+        return False, f"{model_store}/*.mar missing"
     if not os.access(ARCHIVER, os.X_OK):
         return False, "model_store/*.mar missing and ember-archiver not built"
     log("making Ember's archives (examples/make_examples.sh)")
@@ -556,13 +558,13 @@ def serve_and_measure(kind, argv, cwd, env, work, ports, args, rss_match=None):
 
 
 def run_ember(args, work):
-    ok, note = ensure_ember_archives()
+    ok, note = ensure_ember_archives(args.ember_model_store)
     if not ok:
         return {"kind": "ember", "error": note, "runs": [], "startup": {}, "notes": []}
     ports = free_ports(3)
     config = os.path.join(work, "ember-config.properties")
-    write_config(config, ports, os.path.join(ROOT, "model_store"))
-    argv = [EMBER, "--start", "--foreground", "--model-store", "model_store", "--models",
+    write_config(config, ports, os.path.join(ROOT, args.ember_model_store))
+    argv = [args.ember_bin, "--start", "--foreground", "--model-store", args.ember_model_store, "--models",
             *[f"{m}={MODELS[m]['mar']}" for m in args.models], "--ts-config", config, "--disable-token-auth"]
     env = dict(os.environ, OPENBLAS_NUM_THREADS=os.environ.get("OPENBLAS_NUM_THREADS", "1"))
     log("ember: " + " ".join(argv))
@@ -642,6 +644,11 @@ def run_torchserve(args, work):
 # ---------------------------------------------------------------------------------------------------
 # Report.
 
+def one_line(text, limit=400):
+    text = " ".join(str(text).split())
+    return text if len(text) <= limit else text[:limit] + " …"
+
+
 def fmt(x, digits=1):
     if x is None:
         return "–"
@@ -666,9 +673,9 @@ def report(args, meta, floor, ember, torchserve):
              "rows/s at the same batch size as the server's.", ""]
     for name, part in (("Ember", ember), ("TorchServe", torchserve)):
         if part and part.get("error"):
-            lines += [f"**{name}: not measured** — {part['error']}", ""]
+            lines += [f"**{name}: not measured** — {one_line(part['error'])}", ""]
         for note in (part or {}).get("notes", []):
-            lines.append(f"- {name} note: {note}")
+            lines.append(f"- {name} note: {one_line(note)}")
     if any((p or {}).get("notes") for p in (ember, torchserve)):
         lines.append("")
 
@@ -839,6 +846,9 @@ def main():
     parser.add_argument("--no-ember", action="store_true", help="skip the Ember server")
     parser.add_argument("--no-floor", action="store_true", help="skip the in-process floor")
     parser.add_argument("--no-build", action="store_true", help="use the existing release build")
+    parser.add_argument("--ember-bin", default=EMBER, help="the ember executable (default .build/release/ember)")
+    parser.add_argument("--ember-model-store", default="model_store",
+                        help="Ember's model store, relative to the repository root (default model_store)")
     parser.add_argument("--quick", action="store_true", help="smoke run: 3 s loads, concurrency 1,32, 1 s floor")
     parser.add_argument("--duration", type=int, default=10, help="seconds per load run (default 10)")
     parser.add_argument("--warmup", type=int, default=2, help="seconds of warm-up load per model/batching (default 2)")
@@ -875,6 +885,8 @@ def main():
     have_wrk = ensure_wrk()
     ensure_models()
     ember_ok, floor_ok, build_note = build(args.no_build)
+    if args.ember_bin != EMBER:
+        ember_ok = os.access(args.ember_bin, os.X_OK)
     meta["build"] = build_note
 
     floor = []
