@@ -143,8 +143,11 @@ class Server:
     def _drain(self):
         for raw in self.proc.stdout:
             line = raw.decode(errors="replace")
-            self._log.write(line)
-            self._log.flush()
+            try:
+                self._log.write(line)
+                self._log.flush()
+            except ValueError:  # closed by stop() while a straggler still held the pipe
+                pass
             if STARTED_MARKER in line and not self.started.is_set():
                 self.started_at = time.monotonic()
                 self.started.set()
@@ -199,6 +202,7 @@ class Server:
                 self.proc.wait(5)
             except subprocess.TimeoutExpired:
                 log(f"{self.name}: process {self.proc.pid} did not exit")
+        self._reader.join(5)
         self._log.close()
         if self in _servers:
             _servers.remove(self)
@@ -534,6 +538,8 @@ def serve_and_measure(kind, argv, cwd, env, work, ports, args, rss_match=None):
                 if pstatus != 200:
                     result["notes"].append(f"{name}: smoke prediction HTTP {pstatus} {pbody[:200]!r}")
                 result.setdefault("smoke", {})[name] = {"status": pstatus, "body": pbody[:300].decode(errors="replace")}
+                if pstatus == 200 and model == "mlp" and b'"prediction"' not in pbody:
+                    result["notes"].append(f"{name}: answer has no \"prediction\" field: {pbody[:200]!r}")
                 if args.warmup > 0:
                     run_wrk(inference, name, min(8, max(args.concurrency)), args.warmup)
                 for conc in args.concurrency:
@@ -624,9 +630,14 @@ def run_torchserve(args, work):
     except RuntimeError as error:
         log(f"TorchServe setup failed: {error}")
         return {"kind": "torchserve", "error": f"setup failed: {error}", "runs": [], "startup": {}, "notes": []}
-    ports = free_ports(3)
+    ports = free_ports(5)
     config = os.path.join(work, "ts-config.properties")
-    write_config(config, ports, store)
+    # TorchServe also opens two gRPC ports (7070/7071 by default) and names its workers' Unix sockets
+    # after initial_worker_port (9000): move them away from the defaults as well.
+    worker_base = 30000 + int.from_bytes(os.urandom(2), "big") % 20000
+    write_config(config, ports[:3], store,
+                 f"grpc_inference_port={ports[3]}\ngrpc_management_port={ports[4]}\ninitial_worker_port={worker_base}\n")
+    ports = ports[:3]
     ts_work = os.path.join(work, "torchserve")
     os.makedirs(ts_work, exist_ok=True)
     argv = [os.path.join(VENV, "bin", "torchserve"), "--start", "--foreground", "--ncs", "--disable-token-auth",
