@@ -1,10 +1,12 @@
 # Ember: `make test` installs what is missing, builds and runs every test;
 # `make serve` builds release and starts the server on config.properties and model_store/.
+# `make bench` builds release and benchmarks Ember against the in-process floor; `make bench-torchserve`
+# adds TorchServe 0.12.0 side by side (benchmarks/README.md). BENCH_ARGS passes options to benchmarks/run.py.
 SWIFT ?= swift
 # Debian's libtorch calls whichever BLAS is installed; OpenBLAS would spin idle threads otherwise.
 export OPENBLAS_NUM_THREADS ?= 1
 
-.PHONY: deps deps-examples build release test serve examples clean
+.PHONY: deps deps-examples build release test serve examples bench bench-torchserve clean
 
 deps:
 	@scripts/install-deps.sh build
@@ -28,6 +30,13 @@ examples: deps-examples release
 serve: deps-examples release
 	@test -f model_store/resnet18.mar || examples/make_examples.sh
 	.build/release/ember --start --foreground --model-store model_store --models all --ts-config config.properties --enable-model-api
+
+# The driver builds release itself so that the floor (and TorchServe) still run when ember does not build.
+bench: deps-examples
+	/usr/bin/python3 benchmarks/run.py $(BENCH_ARGS)
+
+bench-torchserve: deps-examples
+	/usr/bin/python3 benchmarks/run.py --torchserve $(BENCH_ARGS)
 
 clean:
 	rm -rf .build

@@ -116,6 +116,8 @@ let package = Package(
             ]
         ),
         .executableTarget(name: "ember-archiver", dependencies: ["EmberArchiverCLI"]),
+        // The benchmark floor: models through the shim in-process, no HTTP (benchmarks/run.py).
+        .executableTarget(name: "ember-floor-bench", dependencies: ["TorchBackend"], path: "benchmarks/floor"),
         // The server's wiring: configuration, start-up models, listeners and pools in one ServiceGroup.
         .target(
             name: "EmberServer",

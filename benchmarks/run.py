@@ -1,0 +1,942 @@
+#!/usr/bin/python3
+"""Ember's benchmark driver (issue 5): Ember over HTTP, the in-process floor, and TorchServe side by side.
+
+Standard library only; run with Debian's /usr/bin/python3 from anywhere:
+
+    benchmarks/run.py                  # build, floor, Ember
+    benchmarks/run.py --torchserve     # the same plus TorchServe 0.12.0 in benchmarks/.venv
+    benchmarks/run.py --quick          # short smoke run (3 s loads, concurrency 1 and 32)
+    benchmarks/run.py --help
+
+Every server it starts runs in its own process group on free loopback ports and is stopped on exit
+(normal end, exception, SIGINT, SIGTERM). Traffic goes to 127.0.0.1 only. Results are printed as one
+markdown table and written to benchmarks/results/<date>-<host>.md and .json.
+"""
+import argparse
+import atexit
+import datetime
+import http.client
+import json
+import os
+import platform
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BENCH = os.path.join(ROOT, "benchmarks")
+WORK = os.path.join(BENCH, ".work")  # git-ignored scratch: configs, logs, TorchServe archives
+VENV = os.path.join(BENCH, ".venv")
+SYSTEM_PYTHON = "/usr/bin/python3"
+EMBER = os.path.join(ROOT, ".build", "release", "ember")
+ARCHIVER = os.path.join(ROOT, ".build", "release", "ember-archiver")
+FLOOR = os.path.join(ROOT, ".build", "release", "ember-floor-bench")
+LUA = os.path.join(BENCH, "lua", "post.lua")
+STARTED_MARKER = "Model server started."
+
+# What each model is called with. "delay_ms" is the maxBatchDelay used with batching on (the examples'
+# model-config.yaml values); "row_shape" is what the floor feeds it.
+MODELS = {
+    "mlp": {
+        "pt": "examples/mlp/mlp.pt",
+        "mar": "mlp.mar",
+        "body": "examples/mlp/sample.json",
+        "content_type": "application/json",
+        "row_shape": "16",
+        "delay_ms": 5,
+    },
+    "resnet18": {
+        "pt": "examples/resnet18/resnet18.pt",
+        "mar": "resnet18.mar",
+        "body": "examples/resnet18/sample.jpg",
+        "content_type": "image/jpeg",
+        "row_shape": "3,224,224",
+        "delay_ms": 10,
+    },
+}
+
+# HOOK(ember-metrics): Ember exports its per-request server overhead (server-side latency minus the
+# forward) on :8082/metrics; the metric names are not settled yet. List here every Prometheus
+# histogram/summary base name that may carry it, in seconds; the driver scrapes /metrics before and
+# after each Ember load run and reports delta(<name>_sum) / delta(<name>_count) as the mean overhead.
+# Override with EMBER_OVERHEAD_METRICS=name1,name2 (and EMBER_OVERHEAD_UNIT=s|ms|us).
+EMBER_OVERHEAD_METRICS = [
+    "ember_request_overhead_seconds",
+    "ember_server_overhead_seconds",
+    "ember_overhead_seconds",
+]
+
+
+def log(message):
+    print(f"[bench {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+# ---------------------------------------------------------------------------------------------------
+# Processes: everything started goes into its own session; all are stopped on exit.
+
+_servers = []
+
+
+def _process_tree(root_pid):
+    """root_pid and all its descendants, read from /proc."""
+    children = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                stat = f.read()
+            ppid = int(stat[stat.rindex(")") + 2:].split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+        children.setdefault(ppid, []).append(int(entry))
+    tree, todo = [], [root_pid]
+    while todo and len(tree) < 10000:
+        pid = todo.pop()
+        tree.append(pid)
+        todo.extend(children.get(pid, []))
+    return tree
+
+
+def rss_kib(pid):
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def _cmdline(pid):
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            return f.read().replace(b"\0", b" ").decode(errors="replace")
+    except OSError:
+        return ""
+
+
+class Server:
+    """A server process in its own session, with stdout drained to a log file by a thread."""
+
+    def __init__(self, name, argv, cwd, env, log_path):
+        self.name = name
+        self.log_path = log_path
+        self.started = threading.Event()
+        self.start_time = time.monotonic()
+        self.started_at = None
+        self._log = open(log_path, "w")
+        self.proc = subprocess.Popen(
+            argv, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT, start_new_session=True)
+        _servers.append(self)
+        self._reader = threading.Thread(target=self._drain, daemon=True)
+        self._reader.start()
+
+    def _drain(self):
+        for raw in self.proc.stdout:
+            line = raw.decode(errors="replace")
+            try:
+                self._log.write(line)
+                self._log.flush()
+            except ValueError:  # closed by stop() while a straggler still held the pipe
+                pass
+            if STARTED_MARKER in line and not self.started.is_set():
+                self.started_at = time.monotonic()
+                self.started.set()
+
+    def alive(self):
+        return self.proc.poll() is None
+
+    def wait_started(self, timeout):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.started.wait(0.05):
+                return True
+            if not self.alive():
+                return False
+        return False
+
+    def rss_kib(self, subtree_match=None):
+        """Resident memory of the process tree; with subtree_match, of the first descendant whose command
+        line contains it and that process's own descendants (TorchServe: the Java frontend and workers,
+        without the Python launcher)."""
+        root = self.proc.pid
+        if subtree_match:
+            for pid in _process_tree(self.proc.pid):
+                if subtree_match in _cmdline(pid):
+                    root = pid
+                    break
+        pids = _process_tree(root)
+        return sum(rss_kib(pid) for pid in pids), len(pids)
+
+    def stop(self, timeout=15):
+        if self.proc.poll() is None:
+            pids = _process_tree(self.proc.pid)
+            try:
+                os.killpg(self.proc.pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                pass
+            # Whatever is left of the group or of the tree (a worker that changed its group): SIGKILL.
+            try:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            for pid in pids:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except (ProcessLookupError, PermissionError):
+                    pass
+            try:
+                self.proc.wait(5)
+            except subprocess.TimeoutExpired:
+                log(f"{self.name}: process {self.proc.pid} did not exit")
+        self._reader.join(5)
+        self._log.close()
+        if self in _servers:
+            _servers.remove(self)
+
+
+def stop_all():
+    for server in list(_servers):
+        server.stop()
+
+
+def _on_signal(signum, frame):
+    stop_all()
+    sys.exit(128 + signum)
+
+
+atexit.register(stop_all)
+signal.signal(signal.SIGINT, _on_signal)
+signal.signal(signal.SIGTERM, _on_signal)
+
+
+def run_cmd(argv, timeout, cwd=ROOT, env=None, check=True, capture=True):
+    """Runs a command with a time limit; returns (returncode, output)."""
+    try:
+        done = subprocess.run(argv, cwd=cwd, env=env, timeout=timeout, stdin=subprocess.DEVNULL,
+                              stdout=subprocess.PIPE if capture else None,
+                              stderr=subprocess.STDOUT if capture else None)
+    except subprocess.TimeoutExpired:
+        if check:
+            raise RuntimeError(f"timed out after {timeout} s: {' '.join(argv)}")
+        return 124, ""
+    except OSError as error:
+        if check:
+            raise RuntimeError(f"cannot run {argv[0]}: {error}")
+        return 127, str(error)
+    output = done.stdout.decode(errors="replace") if capture else ""
+    if check and done.returncode != 0:
+        raise RuntimeError(f"failed ({done.returncode}): {' '.join(argv)}\n{output[-3000:]}")
+    return done.returncode, output
+
+
+# ---------------------------------------------------------------------------------------------------
+# Ports and HTTP (loopback only, no proxies: http.client talks to the socket directly).
+
+def port_free(port):
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.settimeout(0.2)
+        return s.connect_ex(("127.0.0.1", port)) != 0
+
+
+def free_ports(count):
+    """`count` distinct free loopback ports: three consecutive ones above 20000 when possible."""
+    for _ in range(200):
+        base = 20000 + int.from_bytes(os.urandom(2), "big") % 40000
+        ports = [base + i for i in range(count)]
+        if all(port_free(p) for p in ports):
+            return ports
+    raise RuntimeError("no free loopback ports found")
+
+
+def http_request(method, port, path, body=None, headers=None, timeout=30):
+    """(status, body bytes); status 0 with the error text when the connection fails."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    try:
+        conn.request(method, path, body=body, headers=headers or {})
+        response = conn.getresponse()
+        return response.status, response.read()
+    except (OSError, http.client.HTTPException) as error:
+        return 0, str(error).encode()
+    finally:
+        conn.close()
+
+
+def predict(port, model, timeout=30):
+    spec = MODELS[model]
+    with open(os.path.join(ROOT, spec["body"]), "rb") as f:
+        body = f.read()
+    return http_request("POST", port, f"/predictions/{model}", body, {"Content-Type": spec["content_type"]}, timeout)
+
+
+# ---------------------------------------------------------------------------------------------------
+# Load with wrk.
+
+def ensure_wrk():
+    if shutil.which("wrk"):
+        return True
+    if os.geteuid() == 0 and shutil.which("apt-get"):
+        log("wrk is missing: apt-get install -y wrk")
+        run_cmd(["apt-get", "install", "-y", "wrk"], timeout=600, check=False)
+        if not shutil.which("wrk"):
+            run_cmd(["apt-get", "update"], timeout=600, check=False)
+            run_cmd(["apt-get", "install", "-y", "wrk"], timeout=600, check=False)
+    if shutil.which("wrk"):
+        return True
+    log("wrk is not installed and could not be installed (Debian: apt-get install wrk)")
+    return False
+
+
+def run_wrk(port, model, concurrency, duration):
+    spec = MODELS[model]
+    threads = max(1, min(2, concurrency))
+    argv = ["wrk", f"-t{threads}", f"-c{concurrency}", f"-d{duration}s", "--timeout", "10s",
+            "-s", LUA, f"http://127.0.0.1:{port}/predictions/{model}", "--",
+            os.path.join(ROOT, spec["body"]), spec["content_type"]]
+    code, output = run_cmd(argv, timeout=duration + 60, check=False)
+    for line in output.splitlines():
+        if line.startswith("WRK_JSON "):
+            data = json.loads(line[len("WRK_JSON "):])
+            seconds = data["duration_us"] / 1e6
+            errors = sum(data["errors"].values())
+            lat = data["latency_us"]
+            return {
+                "requests": data["requests"],
+                "seconds": seconds,
+                # Successful responses per second: wrk's request count minus the non-2xx ones.
+                "req_per_s": max(0, data["requests"] - data["errors"]["status"]) / seconds if seconds else 0,
+                "errors": errors,
+                "error_detail": data["errors"],
+                "p50_ms": lat["p50"] / 1000, "p90_ms": lat["p90"] / 1000, "p99_ms": lat["p99"] / 1000,
+                "mean_ms": lat["mean"] / 1000, "max_ms": lat["max"] / 1000,
+            }
+    return {"error": f"wrk exited {code}: {output[-500:]}"}
+
+
+# ---------------------------------------------------------------------------------------------------
+# Build, models, floor.
+
+def build(skip):
+    """Release build. Returns (ember_ok, floor_ok, note)."""
+    if skip:
+        return os.access(EMBER, os.X_OK), os.access(FLOOR, os.X_OK), "build skipped"
+    log("swift build -c release")
+    code, output = run_cmd(["swift", "build", "-c", "release"], timeout=3600, check=False)
+    note = "release build ok"
+    if code != 0:
+        note = "full release build FAILED (last lines in the JSON); building ember-floor-bench alone"
+        log(note + ":\n" + output[-2000:])
+        run_cmd(["swift", "build", "-c", "release", "--product", "ember-floor-bench"], timeout=3600, check=False)
+    return os.access(EMBER, os.X_OK) and code == 0, os.access(FLOOR, os.X_OK), note
+
+
+def ensure_models():
+    if not all(os.path.exists(os.path.join(ROOT, m["pt"])) for m in MODELS.values()) or \
+            not os.path.exists(os.path.join(ROOT, "examples/resnet18/sample.jpg")):
+        log("making the example models (examples/make_models.py)")
+        run_cmd([SYSTEM_PYTHON, "examples/make_models.py"], timeout=600)
+
+
+def ensure_ember_archives(model_store):
+    store = os.path.join(ROOT, model_store)
+    if all(os.path.exists(os.path.join(store, m["mar"])) for m in MODELS.values()):
+        return True, "archives present"
+    if model_store != "model_store":
+        return False, f"{model_store}/*.mar missing"
+    if not os.access(ARCHIVER, os.X_OK):
+        return False, "model_store/*.mar missing and ember-archiver not built"
+    log("making Ember's archives (examples/make_examples.sh)")
+    code, output = run_cmd(["examples/make_examples.sh"], timeout=900, check=False)
+    if code != 0:
+        return False, "examples/make_examples.sh failed: " + output[-500:]
+    return True, "archives made"
+
+
+def run_floor(args):
+    argv = [FLOOR, "--batches", "1,8,32", "--threads", args.floor_threads, "--seconds", str(args.floor_seconds)]
+    for name in args.models:
+        argv += ["--model", f"{name}={MODELS[name]['pt']}:{MODELS[name]['row_shape']}"]
+    log("floor: " + " ".join(argv[1:]))
+    code, output = run_cmd(argv, timeout=600 + 60 * len(args.models), check=False)
+    rows = []
+    for line in output.splitlines():
+        try:
+            rows.append(json.loads(line))
+        except ValueError:
+            if line.strip():
+                log("floor: " + line)
+    if code != 0:
+        log(f"floor exited {code}")
+    return rows
+
+
+# ---------------------------------------------------------------------------------------------------
+# One server (Ember or TorchServe) through the whole sequence.
+
+def write_config(path, ports, model_store, extra=""):
+    with open(path, "w") as f:
+        f.write(
+            "# written by benchmarks/run.py\n"
+            f"inference_address=http://127.0.0.1:{ports[0]}\n"
+            f"management_address=http://127.0.0.1:{ports[1]}\n"
+            f"metrics_address=http://127.0.0.1:{ports[2]}\n"
+            f"model_store={model_store}\n"
+            "default_workers_per_model=1\n"
+            "enable_model_api=true\n"
+            "disable_token_authorization=true\n"
+            "job_queue_size=1000\n"
+            "default_response_timeout=120\n"
+            + extra)
+
+
+def scrape_overhead(metrics_port):
+    """HOOK(ember-metrics): {name: (sum, count)} for the candidate overhead metrics found."""
+    names = os.environ.get("EMBER_OVERHEAD_METRICS")
+    names = names.split(",") if names else EMBER_OVERHEAD_METRICS
+    status, body = http_request("GET", metrics_port, "/metrics", timeout=10)
+    found = {}
+    if status != 200:
+        return found
+    for line in body.decode(errors="replace").splitlines():
+        if line.startswith("#"):
+            continue
+        match = re.match(r"([A-Za-z_:][A-Za-z0-9_:]*)(\{[^}]*\})?\s+([-+0-9.eE]+|NaN)", line)
+        if not match:
+            continue
+        metric, value = match.group(1), float(match.group(3))
+        for name in names:
+            for suffix, slot in (("_sum", 0), ("_count", 1)):
+                if metric == name + suffix:
+                    entry = found.setdefault(name, [0.0, 0.0])
+                    entry[slot] += value
+    return found
+
+
+def overhead_us(before, after):
+    unit = {"s": 1e6, "ms": 1e3, "us": 1.0}.get(os.environ.get("EMBER_OVERHEAD_UNIT", "s"), 1e6)
+    for name, (total, count) in after.items():
+        prev_total, prev_count = before.get(name, (0.0, 0.0))
+        if count > prev_count:
+            return {"metric": name, "mean_us": (total - prev_total) / (count - prev_count) * unit}
+    return None
+
+
+def wait_first_prediction(server, port, model, timeout):
+    """Polls until a prediction answers 200; returns seconds since the server process started, or None."""
+    deadline = time.monotonic() + timeout
+    attempts = 0
+    while time.monotonic() < deadline and attempts < 100000 and server.alive():
+        attempts += 1
+        status, _ = predict(port, model, timeout=10)
+        if status == 200:
+            return time.monotonic() - server.start_time
+        time.sleep(0.01)
+    return None
+
+
+def measure_rss(server, match):
+    time.sleep(1.0)
+    kib, count = server.rss_kib(match)
+    return {"rss_mib": round(kib / 1024, 1), "processes": count}
+
+
+def serve_and_measure(kind, argv, cwd, env, work, ports, args, rss_match=None):
+    """Starts a server, measures start-up, memory, registration, then the load matrix; stops it."""
+    result = {"kind": kind, "argv": argv, "ports": ports, "startup": {}, "runs": [], "notes": []}
+    inference, management, metrics = ports
+    server = Server(kind, argv, cwd, env, os.path.join(work, f"{kind}.log"))
+    result["log"] = server.log_path
+    try:
+        if not server.wait_started(args.start_timeout):
+            note = f"{kind} did not print '{STARTED_MARKER}' within {args.start_timeout} s " \
+                   f"(exit code {server.proc.poll()}); see {server.log_path}"
+            log(note)
+            result["error"] = note
+            return result
+        result["startup"]["start_to_listening_s"] = round(server.started_at - server.start_time, 3)
+        first = wait_first_prediction(server, inference, "mlp", args.start_timeout) if "mlp" in args.models else None
+        result["startup"]["start_to_first_mlp_prediction_s"] = round(first, 3) if first else None
+        for model in args.models:
+            if wait_first_prediction(server, inference, model, args.start_timeout) is None:
+                result["notes"].append(f"{model}: no successful prediction after start-up")
+        log(f"{kind}: listening after {result['startup']['start_to_listening_s']} s, first MLP prediction after {first} s")
+
+        # Memory: every model loaded with 1 worker, then scaled to 4 workers each.
+        for model in args.models:
+            predict(inference, model)
+        result["startup"]["rss_1_worker"] = measure_rss(server, rss_match)
+        for model in args.models:
+            t = time.monotonic()
+            status, body = http_request("PUT", management, f"/models/{model}?min_worker=4&max_worker=4&synchronous=true",
+                                timeout=300)
+            if status != 200:
+                result["notes"].append(f"scale {model} to 4: HTTP {status} {body[:200]!r}")
+            result["startup"][f"scale_{model}_to_4_s"] = round(time.monotonic() - t, 3)
+        for model in args.models:
+            for _ in range(4):
+                predict(inference, model)
+        result["startup"]["rss_4_workers"] = measure_rss(server, rss_match)
+        log(f"{kind}: RSS 1 worker {result['startup']['rss_1_worker']}, 4 workers {result['startup']['rss_4_workers']}")
+        for model in args.models:
+            http_request("PUT", management, f"/models/{model}?min_worker=1&max_worker=1&synchronous=true", timeout=300)
+
+        # Registration time: the MLP archive again under another name, one worker, synchronous.
+        t = time.monotonic()
+        status, body = http_request("POST", management, "/models?url=mlp.mar&model_name=mlp2&initial_workers=1&synchronous=true",
+                            timeout=300)
+        result["startup"]["register_mlp_s"] = round(time.monotonic() - t, 3) if status == 200 else None
+        if status != 200:
+            result["notes"].append(f"register mlp2: HTTP {status} {body[:200]!r}")
+        http_request("DELETE", management, "/models/mlp2", timeout=120)
+
+        # The load matrix: each (model, batching) registered under its own name with its batch settings.
+        for model in args.models:
+            for batch in args.batching:
+                delay = args.delay_ms if args.delay_ms is not None else MODELS[model]["delay_ms"]
+                delay = delay if batch > 1 else 0
+                name = f"{model}_b{batch}"
+                query = (f"/models?url={MODELS[model]['mar']}&model_name={name}&batch_size={batch}"
+                         f"&max_batch_delay={delay}&initial_workers={args.workers}&synchronous=true")
+                t = time.monotonic()
+                status, body = http_request("POST", management, query, timeout=300)
+                register_s = time.monotonic() - t
+                effective = None
+                if status == 200:
+                    dstatus, dbody = http_request("GET", management, f"/models/{name}", timeout=30)
+                    try:
+                        described = json.loads(dbody)[0]
+                        effective = {"batchSize": described.get("batchSize"), "maxBatchDelay": described.get("maxBatchDelay")}
+                    except (ValueError, IndexError, KeyError, TypeError):
+                        pass
+                if status != 200:
+                    result["notes"].append(f"register {name}: HTTP {status} {body[:200]!r}")
+                    continue
+                if effective and effective.get("batchSize") not in (None, batch):
+                    result["notes"].append(f"{name}: asked for batch {batch}, server reports {effective}")
+                # Rename the route: wrk posts to /predictions/<name>.
+                MODELS.setdefault(name, dict(MODELS[model]))
+                pstatus, pbody = predict(inference, name)
+                if pstatus != 200:
+                    result["notes"].append(f"{name}: smoke prediction HTTP {pstatus} {pbody[:200]!r}")
+                result.setdefault("smoke", {})[name] = {"status": pstatus, "body": pbody[:300].decode(errors="replace")}
+                if pstatus == 200 and model == "mlp" and b'"prediction"' not in pbody:
+                    result["notes"].append(f"{name}: answer has no \"prediction\" field: {pbody[:200]!r}")
+                if args.warmup > 0:
+                    run_wrk(inference, name, min(8, max(args.concurrency)), args.warmup)
+                for conc in args.concurrency:
+                    before = scrape_overhead(metrics) if kind == "ember" else {}
+                    run = run_wrk(inference, name, conc, args.duration)
+                    if kind == "ember":
+                        run["server_overhead"] = overhead_us(before, scrape_overhead(metrics))
+                    run.update({"model": model, "batch": batch, "delay_ms": delay, "concurrency": conc,
+                                "register_s": round(register_s, 3), "effective": effective})
+                    result["runs"].append(run)
+                    log(f"{kind} {name} c={conc}: " + (f"{run['req_per_s']:.1f} req/s p50 {run['p50_ms']:.2f} ms "
+                        f"p99 {run['p99_ms']:.2f} ms errors {run['errors']}" if "error" not in run else run["error"]))
+                    if not server.alive():
+                        break
+                http_request("DELETE", management, f"/models/{name}", timeout=120)
+                if not server.alive():
+                    result["error"] = f"{kind} exited during the load runs; see {server.log_path}"
+                    return result
+    finally:
+        server.stop()
+    return result
+
+
+def run_ember(args, work):
+    ok, note = ensure_ember_archives(args.ember_model_store)
+    if not ok:
+        return {"kind": "ember", "error": note, "runs": [], "startup": {}, "notes": []}
+    ports = free_ports(3)
+    config = os.path.join(work, "ember-config.properties")
+    write_config(config, ports, os.path.join(ROOT, args.ember_model_store))
+    argv = [args.ember_bin, "--start", "--foreground", "--model-store", args.ember_model_store, "--models",
+            *[f"{m}={MODELS[m]['mar']}" for m in args.models], "--ts-config", config, "--disable-token-auth"]
+    env = dict(os.environ, OPENBLAS_NUM_THREADS=os.environ.get("OPENBLAS_NUM_THREADS", "1"))
+    log("ember: " + " ".join(argv))
+    return serve_and_measure("ember", argv, ROOT, env, work, ports, args)
+
+
+# ---------------------------------------------------------------------------------------------------
+# TorchServe 0.12.0 in benchmarks/.venv over Debian's torch.
+
+TS_PURE_DEPS = ["enum-compat==0.0.3", "tqdm"]  # torch-model-archiver's and captum's pure-Python needs
+
+
+def ensure_torchserve():
+    vpython = os.path.join(VENV, "bin", "python")
+    if not os.access(vpython, os.X_OK):
+        log("creating benchmarks/.venv (--system-site-packages: Debian's torch)")
+        run_cmd([SYSTEM_PYTHON, "-m", "venv", "--system-site-packages", VENV], timeout=300)
+    check = "import ts, model_archiver, captum.attr, torch, torchvision, matplotlib, psutil, PIL, packaging"
+    code, _ = run_cmd([vpython, "-c", check], timeout=120, check=False)
+    if code != 0:
+        # Debian packages first (torch, torchvision, matplotlib for captum), then PyPI with --no-deps so
+        # pip never pulls the torch wheel; the pure dependencies are listed explicitly.
+        if os.geteuid() == 0 and shutil.which("apt-get"):
+            run_cmd(["apt-get", "install", "-y", "python3-torch", "python3-torchvision", "python3-matplotlib",
+                     "python3-psutil", "python3-packaging", "python3-pil", "python3-venv", "openjdk-17-jre-headless"],
+                    timeout=1800, check=False)
+        pip = [vpython, "-m", "pip", "install", "--disable-pip-version-check", "-q"]
+        run_cmd(pip + ["--no-deps", "torchserve==0.12.0", "torch-model-archiver==0.12.0", "captum==0.7.0",
+                       *TS_PURE_DEPS], timeout=1800)
+        run_cmd(pip + ["psutil", "packaging", "wheel", "Pillow"], timeout=1800)
+        run_cmd([vpython, "-c", check], timeout=120)
+    code, torch_path = run_cmd([vpython, "-c", "import torch; print(torch.__file__)"], timeout=120)
+    if not torch_path.strip().startswith("/usr/lib/python3/"):
+        log(f"warning: the venv's torch is not Debian's: {torch_path.strip()}")
+    if not shutil.which("java"):
+        raise RuntimeError("java not found (Debian: apt-get install openjdk-17-jre-headless)")
+    return vpython
+
+
+def make_torchserve_archives(store):
+    os.makedirs(store, exist_ok=True)
+    archiver = os.path.join(VENV, "bin", "torch-model-archiver")
+    common = ["--version", "1.0", "--export-path", store, "--force"]
+    # No model-config.yaml in these archives: TorchServe then takes batch settings from the registration.
+    run_cmd([archiver, "--model-name", "mlp", "--serialized-file", "examples/mlp/mlp.pt",
+             "--handler", "benchmarks/torchserve/mlp_handler.py", *common], timeout=300)
+    run_cmd([archiver, "--model-name", "resnet18", "--serialized-file", "examples/resnet18/resnet18.pt",
+             "--handler", "image_classifier", "--extra-files", "examples/resnet18/index_to_name.json", *common],
+            timeout=600)
+
+
+def run_torchserve(args, work):
+    try:
+        ensure_torchserve()
+        store = os.path.join(work, "ts_model_store")
+        make_torchserve_archives(store)
+    except RuntimeError as error:
+        log(f"TorchServe setup failed: {error}")
+        return {"kind": "torchserve", "error": f"setup failed: {error}", "runs": [], "startup": {}, "notes": []}
+    ports = free_ports(5)
+    config = os.path.join(work, "ts-config.properties")
+    # TorchServe also opens two gRPC ports (7070/7071 by default) and names its workers' Unix sockets
+    # after initial_worker_port (9000): move them away from the defaults as well.
+    worker_base = 30000 + int.from_bytes(os.urandom(2), "big") % 20000
+    write_config(config, ports[:3], store,
+                 f"grpc_inference_port={ports[3]}\ngrpc_management_port={ports[4]}\ninitial_worker_port={worker_base}\n")
+    ports = ports[:3]
+    ts_work = os.path.join(work, "torchserve")
+    os.makedirs(ts_work, exist_ok=True)
+    argv = [os.path.join(VENV, "bin", "torchserve"), "--start", "--foreground", "--ncs", "--disable-token-auth",
+            "--model-store", store, "--ts-config", config,
+            "--models", *[f"{m}={MODELS[m]['mar']}" for m in args.models]]
+    env = dict(os.environ, LOG_LOCATION=os.path.join(ts_work, "logs"), METRICS_LOCATION=os.path.join(ts_work, "logs"),
+               PATH=os.path.join(VENV, "bin") + os.pathsep + os.environ.get("PATH", ""))
+    env.pop("PYTHONPATH", None)
+    log("torchserve: " + " ".join(argv))
+    # Memory: the Java frontend and its worker processes (not the Python launcher).
+    return serve_and_measure("torchserve", argv, ts_work, env, work, ports, args,
+                             rss_match="org.pytorch.serve.ModelServer")
+
+
+# ---------------------------------------------------------------------------------------------------
+# Report.
+
+def one_line(text, limit=400):
+    text = " ".join(str(text).split())
+    return text if len(text) <= limit else text[:limit] + " …"
+
+
+def fmt(x, digits=1):
+    if x is None:
+        return "–"
+    if isinstance(x, float):
+        return f"{x:,.{digits}f}"
+    return f"{x:,}" if isinstance(x, int) else str(x)
+
+
+def floor_rows_per_s(floor, model, batch, threads):
+    for row in floor:
+        if row.get("kind") == "floor" and row["model"] == model and row["batch"] == batch and row["threads"] == threads:
+            return row["rows_per_s"], row["mean_ms"]
+    return None, None
+
+
+def report(args, meta, floor, ember, torchserve):
+    lines = [f"# Ember benchmark, {meta['date']} on {meta['host']}", "",
+             f"Machine: {meta['machine']}. Load generator (wrk) on the same machine, sharing its cores.",
+             f"Load: wrk, {args.duration} s per row, threads = min(2, concurrency), connections = concurrency; "
+             f"{args.workers} worker(s) per model; batching = batchSize (maxBatchDelay in ms). "
+             f"Floor: ember-floor-bench, one thread, {args.floor_compare_threads} intra-op thread(s), "
+             "rows/s at the same batch size as the server's.", ""]
+    for name, part in (("Ember", ember), ("TorchServe", torchserve)):
+        if part and part.get("error"):
+            lines += [f"**{name}: not measured** — {one_line(part['error'])}", ""]
+        for note in (part or {}).get("notes", []):
+            lines.append(f"- {name} note: {one_line(note)}")
+    if any((p or {}).get("notes") for p in (ember, torchserve)):
+        lines.append("")
+
+    def find(part, model, batch, conc):
+        for run in (part or {}).get("runs", []):
+            if run["model"] == model and run["batch"] == batch and run["concurrency"] == conc:
+                return run
+        return None
+
+    header = ["model", "batching", "conc", "ember req/s", "p50 ms", "p90 ms", "p99 ms", "errors",
+              "floor rows/s", "ember/floor"]
+    if torchserve is not None:
+        header += ["torchserve req/s", "ts p50 ms", "ts p99 ms", "ts errors", "ember/ts"]
+    lines += ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for model in args.models:
+        for batch in args.batching:
+            delay = args.delay_ms if args.delay_ms is not None else MODELS[model]["delay_ms"]
+            batching = "1" if batch == 1 else f"{batch} ({delay} ms)"
+            floor_rps, _ = floor_rows_per_s(floor, model, batch, args.floor_compare_threads)
+            for conc in args.concurrency:
+                e = find(ember, model, batch, conc)
+                t = find(torchserve, model, batch, conc)
+                ok_e = e is not None and "error" not in e
+                ok_t = t is not None and "error" not in t
+                row = [model, batching, str(conc),
+                       fmt(e["req_per_s"]) if ok_e else "–",
+                       fmt(e["p50_ms"], 2) if ok_e else "–",
+                       fmt(e["p90_ms"], 2) if ok_e else "–",
+                       fmt(e["p99_ms"], 2) if ok_e else "–",
+                       fmt(e["errors"]) if ok_e else "–",
+                       fmt(floor_rps),
+                       f"{e['req_per_s'] / floor_rps:.2f}" if ok_e and floor_rps else "–"]
+                if torchserve is not None:
+                    row += [fmt(t["req_per_s"]) if ok_t else "–",
+                            fmt(t["p50_ms"], 2) if ok_t else "–",
+                            fmt(t["p99_ms"], 2) if ok_t else "–",
+                            fmt(t["errors"]) if ok_t else "–",
+                            f"{e['req_per_s'] / t['req_per_s']:.1f}×" if ok_e and ok_t and t["req_per_s"] else "–"]
+                lines.append("| " + " | ".join(row) + " |")
+    lines.append("")
+
+    def startup(part, key, sub=None):
+        value = (part or {}).get("startup", {}).get(key)
+        if isinstance(value, dict) and sub:
+            value = value.get(sub)
+        return value
+
+    extra = [
+        ("Resident memory, every model with 1 worker (MiB)", "rss_1_worker", "rss_mib", 1),
+        ("Resident memory, every model with 4 workers (MiB)", "rss_4_workers", "rss_mib", 1),
+        ("Start to 'Model server started.' (s)", "start_to_listening_s", None, 3),
+        ("Start to first successful MLP prediction (s)", "start_to_first_mlp_prediction_s", None, 3),
+        ("Register mlp.mar, 1 worker, synchronous (s)", "register_mlp_s", None, 3),
+    ]
+    lines += ["| measure | ember | torchserve | ember/ts |", "|---|---|---|---|"]
+    for label, key, sub, digits in extra:
+        ev, tv = startup(ember, key, sub), startup(torchserve, key, sub)
+        ratio = f"{ev / tv:.2f}" if isinstance(ev, (int, float)) and isinstance(tv, (int, float)) and tv else "–"
+        lines.append(f"| {label} | {fmt(ev, digits)} | {fmt(tv, digits) if torchserve is not None else 'not run'} | {ratio} |")
+    lines.append("")
+    lines.append("TorchServe memory counts the Java frontend and its Python workers (not the `torchserve` launcher); "
+                 "Ember's counts its process tree.")
+
+    overheads = [(r["model"], r["batch"], r["concurrency"], r["server_overhead"]) for r in (ember or {}).get("runs", [])
+                 if r.get("server_overhead")]
+    if overheads:
+        lines += ["", "Ember server-side overhead (metric hook, mean per request):"]
+        for model, batch, conc, o in overheads:
+            lines.append(f"- {model} batch {batch} conc {conc}: {o['mean_us']:.1f} µs ({o['metric']})")
+    elif ember and ember.get("runs"):
+        lines += ["", "Ember server-side overhead: no overhead metric found on /metrics "
+                      "(HOOK(ember-metrics) in benchmarks/run.py lists the names looked for)."]
+
+    floor_lines = [r for r in floor if r.get("kind") == "floor"]
+    if floor_lines:
+        lines += ["", "Floor (in-process forwards, no HTTP):", "",
+                  "| model | batch | intra-op threads | forwards/s | rows/s | mean forward ms |", "|---|---|---|---|---|---|"]
+        for r in floor_lines:
+            lines.append(f"| {r['model']} | {r['batch']} | {r['threads']} | {fmt(r['forwards_per_s'])} | "
+                         f"{fmt(r['rows_per_s'])} | {fmt(r['mean_ms'], 3)} |")
+    for r in floor:
+        if r.get("kind") == "floor_error":
+            lines.append(f"- floor error: {r}")
+
+    lines += ["", "Targets (issue 5):", ""] + targets(args, floor, ember, torchserve, find)
+    return "\n".join(lines) + "\n"
+
+
+def targets(args, floor, ember, torchserve, find):
+    out = []
+
+    def verdict(ok):
+        return "n/a (not measured)" if ok is None else ("PASS" if ok else "MISS")
+
+    def ok_run(run):
+        return run if run and "error" not in run else None
+
+    e = ok_run(find(ember, "mlp", 1, 32))
+    t = ok_run(find(torchserve, "mlp", 1, 32))
+    ok = None
+    detail = ""
+    if e and t:
+        ok = e["req_per_s"] >= 20 * t["req_per_s"] and e["p99_ms"] <= t["p99_ms"] / 10
+        detail = f" ({e['req_per_s'] / max(t['req_per_s'], 1e-9):.1f}× req/s, p99 {e['p99_ms']:.2f} vs {t['p99_ms']:.2f} ms)"
+    out.append(f"- MLP batch 1, conc 32: ≥20× TorchServe req/s and ≤1/10 its p99: {verdict(ok)}{detail}")
+
+    e1 = ok_run(find(ember, "mlp", 1, 1))
+    o = e1.get("server_overhead") if e1 else None
+    out.append(f"- Server overhead at conc 1 ≤ 50 µs: {verdict(None if not o else o['mean_us'] <= 50)}"
+               + (f" ({o['mean_us']:.1f} µs)" if o else ""))
+
+    big = max([b for b in args.batching if b > 1], default=None)
+    er = ok_run(find(ember, "resnet18", big, 32)) if big else None
+    floor_rps, _ = floor_rows_per_s(floor, "resnet18", big, args.floor_compare_threads) if big else (None, None)
+    ok = None if not (er and floor_rps) else er["req_per_s"] >= 0.95 * floor_rps
+    out.append(f"- ResNet-18 batch {big}, conc 32: ≥95% of the floor's batched rows/s: {verdict(ok)}"
+               + (f" ({er['req_per_s'] / floor_rps:.0%})" if ok is not None else ""))
+
+    for model in args.models:
+        el = ok_run(find(ember, model, big, 1)) if big else None
+        _, fwd_ms = floor_rows_per_s(floor, model, 1, args.floor_compare_threads)
+        ok = None if not (el and fwd_ms is not None) else el["p50_ms"] <= fwd_ms + 1
+        out.append(f"- {model}, batching on, lone request (conc 1) p50 ≤ forward + 1 ms: {verdict(ok)}"
+                   + (f" ({el['p50_ms']:.2f} ms vs forward {fwd_ms:.2f} ms)" if ok is not None else ""))
+
+    ev = ((ember or {}).get("startup", {}).get("rss_4_workers") or {}).get("rss_mib")
+    tv = ((torchserve or {}).get("startup", {}).get("rss_4_workers") or {}).get("rss_mib")
+    ok = None if not (ev and tv) else ev <= tv / 5
+    out.append(f"- RSS with 4 workers ≤ 1/5 of TorchServe's: {verdict(ok)}" + (f" ({ev} vs {tv} MiB)" if ok is not None else ""))
+
+    s = (ember or {}).get("startup", {}).get("start_to_first_mlp_prediction_s")
+    out.append(f"- Start to first MLP prediction < 1 s: {verdict(None if s is None else s < 1)}" + (f" ({s} s)" if s else ""))
+    return out
+
+
+def guarded(kind, function, *args):
+    """Runs one server's part; an unexpected failure is reported in the table instead of ending the run."""
+    try:
+        return function(*args)
+    except Exception as error:  # noqa: BLE001 - the other parts still run and the servers are stopped
+        log(f"{kind}: unexpected failure: {error!r}")
+        stop_all()
+        return {"kind": kind, "error": f"driver failure: {error!r}", "runs": [], "startup": {}, "notes": []}
+
+
+def machine_description():
+    cpu = "unknown CPU"
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    cpu = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    mem = ""
+    try:
+        with open("/proc/meminfo") as f:
+            mem = f"{int(f.readline().split()[1]) / 1048576:.0f} GiB RAM"
+    except (OSError, ValueError, IndexError):
+        pass
+    return f"{cpu}, {os.cpu_count()} cores, {mem}, {platform.platform()}"
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--torchserve", action="store_true", help="also install and benchmark TorchServe 0.12.0")
+    parser.add_argument("--no-ember", action="store_true", help="skip the Ember server")
+    parser.add_argument("--no-floor", action="store_true", help="skip the in-process floor")
+    parser.add_argument("--no-build", action="store_true", help="use the existing release build")
+    parser.add_argument("--ember-bin", default=EMBER, help="the ember executable (default .build/release/ember)")
+    parser.add_argument("--ember-model-store", default="model_store",
+                        help="Ember's model store, relative to the repository root (default model_store)")
+    parser.add_argument("--quick", action="store_true", help="smoke run: 3 s loads, concurrency 1,32, 1 s floor")
+    parser.add_argument("--duration", type=int, default=10, help="seconds per load run (default 10)")
+    parser.add_argument("--warmup", type=int, default=2, help="seconds of warm-up load per model/batching (default 2)")
+    parser.add_argument("--concurrency", default="1,8,32,64", help="connections per run (default 1,8,32,64)")
+    parser.add_argument("--models", default="mlp,resnet18", help="models (default mlp,resnet18)")
+    parser.add_argument("--batching", default="1,8", help="batch sizes to serve with (default 1,8)")
+    parser.add_argument("--delay-ms", type=int, default=None, help="maxBatchDelay when batching (default: mlp 5, resnet18 10)")
+    parser.add_argument("--workers", type=int, default=1, help="workers per model in the load matrix (default 1)")
+    parser.add_argument("--floor-seconds", type=float, default=3, help="seconds per floor configuration (default 3)")
+    parser.add_argument("--floor-threads", default="1,2", help="intra-op threads for the floor (default 1,2)")
+    parser.add_argument("--floor-compare-threads", type=int, default=1, help="floor row the table compares with (default 1)")
+    parser.add_argument("--start-timeout", type=int, default=180, help="seconds to wait for a server to start")
+    parser.add_argument("--results", default=os.path.join(BENCH, "results"), help="where the .md and .json go")
+    args = parser.parse_args()
+    if args.quick:
+        args.duration, args.concurrency, args.floor_seconds, args.warmup = 3, "1,32", 1.0, 1
+    args.concurrency = [int(c) for c in args.concurrency.split(",")]
+    args.batching = [int(b) for b in args.batching.split(",")]
+    args.models = [m for m in args.models.split(",") if m]
+    for m in args.models:
+        if m not in MODELS:
+            parser.error(f"unknown model {m}; known: {', '.join(MODELS)}")
+    if not all(1 <= c <= 1024 for c in args.concurrency) or not 1 <= args.duration <= 600:
+        parser.error("concurrency must be 1..1024 and duration 1..600 s")
+
+    os.chdir(ROOT)
+    os.makedirs(WORK, exist_ok=True)
+    work = tempfile.mkdtemp(prefix="run-", dir=WORK)
+    meta = {"date": datetime.datetime.now().strftime("%Y-%m-%d %H:%M"), "host": socket.gethostname(),
+            "machine": machine_description(), "work": work,
+            "git": run_cmd(["git", "rev-parse", "--short", "HEAD"], timeout=30, check=False)[1].strip()}
+    log(f"work directory {work}")
+
+    have_wrk = ensure_wrk()
+    ensure_models()
+    ember_ok, floor_ok, build_note = build(args.no_build)
+    if args.ember_bin != EMBER:
+        ember_ok = os.access(args.ember_bin, os.X_OK)
+    meta["build"] = build_note
+
+    floor = []
+    if not args.no_floor:
+        floor = run_floor(args) if floor_ok else [{"kind": "floor_error", "error": "ember-floor-bench not built"}]
+
+    ember = None
+    if not args.no_ember:
+        if not have_wrk:
+            ember = {"kind": "ember", "error": "wrk not available", "runs": [], "startup": {}, "notes": []}
+        elif not ember_ok:
+            ember = {"kind": "ember", "error": f"ember is not built or failed to build ({build_note}); "
+                     "floor and TorchServe still run", "runs": [], "startup": {}, "notes": []}
+            log("Ember: " + ember["error"])
+        else:
+            ember = guarded("ember", run_ember, args, work)
+            if ember.get("error"):
+                log("Ember: " + ember["error"])
+
+    torchserve = None
+    if args.torchserve:
+        if not have_wrk:
+            torchserve = {"kind": "torchserve", "error": "wrk not available", "runs": [], "startup": {}, "notes": []}
+        else:
+            torchserve = guarded("torchserve", run_torchserve, args, work)
+    stop_all()
+
+    table = report(args, meta, floor, ember, torchserve)
+    print(table)
+    os.makedirs(args.results, exist_ok=True)
+    stem = datetime.datetime.now().strftime("%Y-%m-%d-%H%M") + "-" + re.sub(r"[^A-Za-z0-9_.-]", "_", meta["host"])
+    with open(os.path.join(args.results, stem + ".md"), "w") as f:
+        f.write(table)
+    with open(os.path.join(args.results, stem + ".json"), "w") as f:
+        json.dump({"meta": meta, "args": {k: v for k, v in vars(args).items()}, "floor": floor,
+                   "ember": ember, "torchserve": torchserve}, f, indent=1, default=str)
+    log(f"results: {os.path.join(args.results, stem)}.md and .json")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
