@@ -53,9 +53,13 @@ struct InferenceRoutes: Sendable {
         let input = InferenceInput(
             body: payload.body, contentType: payload.contentType, requestID: info.id, headers: headers)
         let output = try await service.predict(model: model, version: version, input: input)
-        let labels = [model, version ?? "default", metrics.hostname]
+        let elapsed = ContinuousClock.now - started
         metrics.registry.increment(
-            ServerMetrics.inferenceLatency, labels: labels, by: (ContinuousClock.now - started).microseconds)
+            ServerMetrics.inferenceLatency, labels: [model, version ?? "default", metrics.hostname], by: elapsed.microseconds)
+        if let forwardTime = output.forwardTime {
+            metrics.registry.observe(
+                ServerMetrics.serverOverhead, labels: [model, version ?? "default"], (elapsed - forwardTime).seconds)
+        }
         var fields = HTTPFields()
         if let type = output.contentType { fields[.contentType] = type }
         return Response(

@@ -31,8 +31,11 @@ final class HandlerPipeline: Sendable {
         var shapeKey: [Int]
     }
 
-    func run(_ bodies: [[UInt8]]) -> [Result<JSONValue, ServerError>] {
-        var results = [Result<JSONValue, ServerError>](repeating: .failure(.predictionFailed), count: bodies.count)
+    /// An answer and the forward time of the batch that produced it.
+    typealias Answer = (value: JSONValue, forwardTime: Duration)
+
+    func run(_ bodies: [[UInt8]]) -> [Result<Answer, ServerError>] {
+        var results = [Result<Answer, ServerError>](repeating: .failure(.predictionFailed), count: bodies.count)
         var prepared: [Prepared] = []
         for (index, body) in bodies.enumerated() {
             do {
@@ -52,9 +55,9 @@ final class HandlerPipeline: Sendable {
         return results
     }
 
-    private func runIsolatingFailures(_ group: [Prepared]) -> [(Int, Result<JSONValue, ServerError>)] {
+    private func runIsolatingFailures(_ group: [Prepared]) -> [(Int, Result<Answer, ServerError>)] {
         do {
-            return try forward(group).map { ($0.0, .success($0.1)) }
+            return try forward(group).map { ($0.0, .success(($0.1, $0.2))) }
         } catch {
             guard group.count > 1 else {
                 let failure = Self.failure(for: error)
@@ -73,18 +76,21 @@ final class HandlerPipeline: Sendable {
         return .predictionFailed
     }
 
-    private func forward(_ group: [Prepared]) throws -> [(Int, JSONValue)] {
+    private func forward(_ group: [Prepared]) throws -> [(Int, JSONValue, Duration)] {
         let rows = group.flatMap(\.rows)
         let input =
             spec.input.isImage
             ? try ImagePreprocessor(steps: spec.preprocess, decoder: decoder).batch(rows) : try TorchTensor.stack(rows)
-        let output = try selectOutput(try module.forward([input]))
+        let started = ContinuousClock.now
+        let result = try module.forward([input])
+        let forwardTime = ContinuousClock.now - started
+        let output = try selectOutput(result)
         let answers = try Postprocessor(steps: spec.postprocess, labels: labels).run(output, rows: rows.count)
         var cursor = 0
         return group.map { request in
             let slice = Array(answers[cursor..<cursor + request.rows.count])
             cursor += request.rows.count
-            return (request.index, request.isMultiRow ? .array(slice) : slice[0])
+            return (request.index, request.isMultiRow ? .array(slice) : slice[0], forwardTime)
         }
     }
 

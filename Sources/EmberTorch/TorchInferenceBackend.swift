@@ -55,7 +55,10 @@ final class TorchLoadedModel: LoadedModel {
         pipeline.run(batch.map(\.body)).map { result in
             switch result {
             case .success(let answer):
-                .success(InferenceOutput(status: 200, body: Array(answer.prettyPrinted().utf8), contentType: "application/json"))
+                .success(
+                    InferenceOutput(
+                        status: 200, body: Array(answer.value.prettyPrinted().utf8), contentType: "application/json",
+                        forwardTime: answer.forwardTime))
             case .failure(let failure):
                 .failure(ServerError(status: failure.status, type: failure.type, message: failure.message))
             }

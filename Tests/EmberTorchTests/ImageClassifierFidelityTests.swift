@@ -27,14 +27,14 @@ import Testing
     @Test(arguments: Fixtures.imageNames)
     func oneImagePerRequest(name: String) throws {
         let pipeline = try Fixtures.pipeline(model: "tiny_classifier.pt", spec: try #require(spec), labels: true)
-        let results = pipeline.run([try Fixtures.bytes("images/" + name)])
+        let results = pipeline.answers([try Fixtures.bytes("images/" + name)])
         try check(try results[0].get(), against: name)
     }
 
     @Test func allImagesInOneBatch() throws {
         let pipeline = try Fixtures.pipeline(model: "tiny_classifier.pt", spec: try #require(spec), labels: true)
         let bodies = try Fixtures.imageNames.map { try Fixtures.bytes("images/" + $0) }
-        let results = pipeline.run(bodies + bodies)
+        let results = pipeline.answers(bodies + bodies)
         #expect(results.count == 2 * bodies.count)
         for (index, result) in results.enumerated() {
             try check(try result.get(), against: Fixtures.imageNames[index % bodies.count])
@@ -44,7 +44,7 @@ import Testing
     @Test func badImagesFailAloneAndTheRestOfTheBatchAnswers() throws {
         let pipeline = try Fixtures.pipeline(model: "tiny_classifier.pt", spec: try #require(spec), labels: true)
         let good = try Fixtures.bytes("images/landscape.jpg")
-        let results = pipeline.run([Array("not an image".utf8), good, [], Array(good.prefix(100))])
+        let results = pipeline.answers([Array("not an image".utf8), good, [], Array(good.prefix(100))])
         for index in [0, 2, 3] {
             guard case .failure(let failure) = results[index] else {
                 Issue.record("request \(index) should fail")
@@ -58,14 +58,14 @@ import Testing
     @Test func base64ImageInJSON() throws {
         let pipeline = try Fixtures.pipeline(model: "tiny_classifier.pt", spec: try #require(spec), labels: true)
         let encoded = Data(try Fixtures.bytes("images/small.jpg")).base64EncodedString()
-        let results = pipeline.run([Array("{\"data\": \"\(encoded)\"}".utf8)])
+        let results = pipeline.answers([Array("{\"data\": \"\(encoded)\"}".utf8)])
         try check(try results[0].get(), against: "small.jpg")
     }
 
     @Test func withoutLabelsTheIndexIsTheLabel() throws {
         let pipeline = try Fixtures.pipeline(
             model: "tiny_classifier.pt", spec: try #require(HandlerSpec.builtin(named: "image_classifier")))
-        let answer = try pipeline.run([try Fixtures.bytes("images/landscape.jpg")])[0].get()
+        let answer = try pipeline.answers([try Fixtures.bytes("images/landscape.jpg")])[0].get()
         #expect(answer.objectPairs?.first?.0 == "2")
     }
 }

@@ -9,7 +9,7 @@ import Testing
         let spec = try #require(HandlerSpec.builtin(named: "image_segmenter"))
         let pipeline = try Fixtures.pipeline(model: "tiny_segmenter.pt", spec: spec)
         let names = ["landscape.jpg", "gray.png"]
-        let results = pipeline.run(try names.map { try Fixtures.bytes("images/" + $0) })
+        let results = pipeline.answers(try names.map { try Fixtures.bytes("images/" + $0) })
         for (name, result) in zip(names, results) {
             let expected = try #require(Fixtures.expected["segmenter"]?[name])
             let rows = try #require(try result.get().arrayValue)

@@ -53,3 +53,10 @@ extension JSONValue {
         return nil
     }
 }
+
+extension HandlerPipeline {
+    /// The answers without their forward times.
+    func answers(_ bodies: [[UInt8]]) -> [Result<JSONValue, ServerError>] {
+        run(bodies).map { $0.map(\.value) }
+    }
+}

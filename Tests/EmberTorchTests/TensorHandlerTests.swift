@@ -31,7 +31,7 @@ import TorchBackend
 
     @Test func everyInputFormAnswersPerRow() throws {
         let pipeline = try pipeline()
-        let results = pipeline.run([
+        let results = pipeline.answers([
             body(#"{"data": [0.5, -1.0, 2.0, 0.25]}"#),
             body("[1, 1, 1, 1]"),
             body(#"{"instances": [[0.5, -1.0, 2.0, 0.25], [1, 1, 1, 1]]}"#),
@@ -60,7 +60,7 @@ import TorchBackend
         (#"{"data": [1, 2, 3, 1e39]}"#, "does not fit in float32"),
     ])
     func badTensorsAre400WithAClearMessage(input: String, fragment: String) throws {
-        let results = try pipeline().run([body(input), body("[1, 1, 1, 1]")])
+        let results = try pipeline().answers([body(input), body("[1, 1, 1, 1]")])
         guard case .failure(let failure) = results[0] else {
             Issue.record("expected a failure for \(input)")
             return
@@ -78,7 +78,7 @@ import TorchBackend
         let module = try TorchModule(contentsOf: Fixtures.directory.deletingLastPathComponent()
             .deletingLastPathComponent().appendingPathComponent("TorchBackendTests/Fixtures/throws.pt").path)
         let pipeline = HandlerPipeline(module: module, spec: spec, labels: nil, decoder: .init(), logger: .init(label: "t"))
-        let results = pipeline.run([body("[1, 2]"), body("[-5, -6]"), body("[3, 4]")])
+        let results = pipeline.answers([body("[1, 2]"), body("[-5, -6]"), body("[3, 4]")])
         #expect(try results[0].get() == [1.0, 2.0])
         guard case .failure(let failure) = results[1] else {
             Issue.record("the negative input should fail")

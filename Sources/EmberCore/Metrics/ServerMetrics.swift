@@ -28,7 +28,7 @@ public struct ServerMetrics: Sendable {
     public static let queueLatencySeconds = "ember_queue_latency_seconds"
     public static let batchSize = "ember_batch_size"
     public static let queueDepth = "ember_queue_depth"
-    public static let serverOverhead = "ember_server_overhead_microseconds"
+    public static let serverOverhead = "ember_server_overhead_seconds"
 
     public init(registry: MetricsRegistry = MetricsRegistry(), hostname: String = ProcessInfo.processInfo.hostName) {
         self.registry = registry
@@ -77,9 +77,10 @@ public struct ServerMetrics: Sendable {
                 name: Self.queueDepth, kind: .gauge, help: "Requests waiting in the model's queue.",
                 labelNames: ["model_name", "model_version"]),
             MetricFamily(
-                name: Self.serverOverhead, kind: .counter,
-                help: "Server-side time of inference requests minus the model's forward time, summed, in microseconds.",
-                labelNames: ["model_name", "model_version"]),
+                name: Self.serverOverhead, kind: .histogram,
+                help: "Server-side time of an inference request minus the model's forward time, in seconds.",
+                labelNames: ["model_name", "model_version"],
+                buckets: [0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05]),
         ]
         for family in families { registry.declare(family) }
     }

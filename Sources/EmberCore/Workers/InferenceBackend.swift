@@ -20,11 +20,15 @@ public struct InferenceOutput: Sendable, Equatable {
     public var status: Int
     public var body: [UInt8]
     public var contentType: String?
+    /// How long the model's forward call took for the batch this request was in: the server's
+    /// overhead is the request's latency minus this.
+    public var forwardTime: Duration?
 
-    public init(status: Int = 200, body: [UInt8], contentType: String?) {
+    public init(status: Int = 200, body: [UInt8], contentType: String?, forwardTime: Duration? = nil) {
         self.status = status
         self.body = body
         self.contentType = contentType
+        self.forwardTime = forwardTime
     }
 }
 
