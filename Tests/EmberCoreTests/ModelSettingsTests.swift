@@ -57,7 +57,7 @@ import Testing
         let fromYaml = ModelSettings.resolve(
             requested: .init(initialWorkers: 1), config: yaml, overrides: nil, server: server, atStartup: false, cores: 6)
         #expect((fromYaml.minWorkers, fromYaml.maxWorkers) == (2, 3))
-        #expect(fromYaml.intraOpThreads == 2)
+        #expect(fromYaml.intraOpThreads == 1)
         let invalidYaml = try config("minWorkers: 3\nmaxWorkers: 1\n")
         let fromRequest = ModelSettings.resolve(
             requested: .init(initialWorkers: 2), config: invalidYaml, overrides: nil, server: server, atStartup: false, cores: 2)
@@ -66,7 +66,7 @@ import Testing
         let none = ModelSettings.resolve(requested: .init(), config: nil, overrides: nil, server: server, atStartup: false)
         #expect(none.minWorkers == 0)
         let startup = ModelSettings.resolve(requested: .init(), config: nil, overrides: nil, server: server, atStartup: true, cores: 2)
-        #expect((startup.minWorkers, startup.intraOpThreads) == (1, 2))
+        #expect((startup.minWorkers, startup.maxWorkers, startup.intraOpThreads) == (2, 2, 1))
         let threads = try config("intraOpThreads: 3\n")
         #expect(ModelSettings.resolve(requested: .init(), config: threads, overrides: nil, server: server, atStartup: true)
             .intraOpThreads == 3)

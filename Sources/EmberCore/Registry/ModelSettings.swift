@@ -37,9 +37,11 @@ public struct ModelSettings: Sendable, Equatable {
     ///   `models` JSON, then the request, then `default_*_timeout`;
     /// - workers: model-config.yaml `minWorkers`/`maxWorkers` when valid, then (at start-up) the `models` JSON,
     ///   then `initial_workers` (registration), then `default_workers_per_model`; start-up models with none of
-    ///   these get as many workers as fit the cores;
-    /// - intra-op threads: `intraOpThreads` in model-config.yaml, else cores ÷ max workers (at least 1), so that
-    ///   workers × threads stays within the cores.
+    ///   these get one worker per core, as TorchServe gives them;
+    /// - intra-op threads: `intraOpThreads` in model-config.yaml, else 1, so that workers × threads stays within
+    ///   the cores with the default workers. One thread is also what measured fastest here: on the 2-core
+    ///   benchmark machine, ResNet-18 ran 3.5 times slower with 2 intra-op threads than with 1
+    ///   (benchmarks/results/2026-11-21-1951-vm.md, floor table).
     ///
     /// A negative or zero `max_batch_delay` is never invented: TorchServe's JSON-body registration sets
     /// -10000 when the field is absent; here an absent field stays absent.
@@ -69,11 +71,11 @@ public struct ModelSettings: Sendable, Equatable {
         } else if server.defaultWorkersPerModel > 0 {
             workers = (server.defaultWorkersPerModel, server.defaultWorkersPerModel)
         } else if atStartup {
-            workers = (1, 1)
+            workers = (Swift.max(1, cores), Swift.max(1, cores))
         } else {
             workers = (0, 0)
         }
-        let threads = positive(config?.intraOpThreads) ?? Swift.max(1, cores / Swift.max(1, workers.max))
+        let threads = positive(config?.intraOpThreads) ?? 1
         return ModelSettings(
             minWorkers: workers.min, maxWorkers: workers.max, batchSize: batchSize, maxBatchDelay: maxBatchDelay,
             responseTimeout: responseTimeout, startupTimeout: startupTimeout,
