@@ -9,6 +9,8 @@ public struct HTTPSettings: Sendable {
     public var corsAllowedHeaders: String?
     public var enableModelAPI: Bool
     public var version: String
+    /// Seconds a connection may stay idle before it is closed.
+    public var idleTimeoutSeconds = 60
 
     public init(
         maxRequestSize: Int = 6_553_500, corsAllowedOrigin: String? = nil, corsAllowedMethods: String? = nil,
