@@ -6,7 +6,7 @@ SWIFT ?= swift
 # Debian's libtorch calls whichever BLAS is installed; OpenBLAS would spin idle threads otherwise.
 export OPENBLAS_NUM_THREADS ?= 1
 
-.PHONY: deps deps-examples build release test serve examples bench bench-torchserve clean
+.PHONY: deps deps-examples build release test serve examples bench bench-torchserve fuzz clean
 
 deps:
 	@scripts/install-deps.sh build
@@ -37,6 +37,12 @@ bench: deps-examples
 
 bench-torchserve: deps-examples
 	/usr/bin/python3 benchmarks/run.py --torchserve $(BENCH_ARGS)
+
+# libFuzzer with AddressSanitizer on the archive reader, request decoders and configuration parsers;
+# FUZZ_SECONDS per target (scripts/fuzz.sh).
+FUZZ_SECONDS ?= 20
+fuzz: deps
+	scripts/fuzz.sh $(FUZZ_SECONDS)
 
 clean:
 	rm -rf .build

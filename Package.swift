@@ -40,6 +40,7 @@ let package = Package(
         .library(name: "EmberCore", targets: ["EmberCore"]),
         .library(name: "EmberArchive", targets: ["EmberArchive"]),
         .library(name: "TorchBackend", targets: ["TorchBackend"]),
+        .library(name: "ImageCodec", targets: ["ImageCodec"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
