@@ -1,5 +1,6 @@
 # Ember: `make test` installs what is missing, builds and runs every test;
-# `make serve` builds release and starts the server on config.properties and model_store/.
+# `make serve` builds release and starts the server on config.properties and model_store/ (token
+# authorization on: the keys are in ./key_file.json, see README).
 # `make bench` builds release and benchmarks Ember against the in-process floor; `make bench-torchserve`
 # adds TorchServe 0.12.0 side by side (benchmarks/README.md). BENCH_ARGS passes options to benchmarks/run.py.
 SWIFT ?= swift

@@ -11,10 +11,13 @@ public struct HTTPSettings: Sendable {
     public var version: String
     /// Seconds a connection may stay idle before it is closed.
     public var idleTimeoutSeconds = 60
+    /// The keys the inference and management listeners require; nil: token authorization disabled.
+    public var tokenAuthorization: TokenAuthorization?
 
     public init(
         maxRequestSize: Int = 6_553_500, corsAllowedOrigin: String? = nil, corsAllowedMethods: String? = nil,
-        corsAllowedHeaders: String? = nil, enableModelAPI: Bool = false, version: String = "0.1.0"
+        corsAllowedHeaders: String? = nil, enableModelAPI: Bool = false, version: String = "0.1.0",
+        tokenAuthorization: TokenAuthorization? = nil
     ) {
         self.maxRequestSize = maxRequestSize
         self.corsAllowedOrigin = corsAllowedOrigin
@@ -22,6 +25,7 @@ public struct HTTPSettings: Sendable {
         self.corsAllowedHeaders = corsAllowedHeaders
         self.enableModelAPI = enableModelAPI
         self.version = version
+        self.tokenAuthorization = tokenAuthorization
     }
 
     var cors: CORSHeaders? {

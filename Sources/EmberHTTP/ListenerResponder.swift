@@ -4,8 +4,8 @@ import Hummingbird
 import Logging
 import NIOCore
 
-/// The responder of one listener: TorchServe's handler chain (API description first, then the
-/// listener's routes, then 404), one error shape for every failure, standard headers, the
+/// The responder of one listener: TorchServe's handler chain (API description first, then the token
+/// check, then the listener's routes, then 404), one error shape for every failure, standard headers, the
 /// Requests2XX/4XX/5XX counters and an access log line per request.
 public struct ListenerResponder: HTTPResponder {
     public typealias Context = BasicRequestContext
@@ -33,6 +33,8 @@ public struct ListenerResponder: HTTPResponder {
         do {
             if let description = try apiDescription(request, path) {
                 response = description
+            } else if let tokenReply = try authorize(request, path) {
+                response = tokenReply
             } else {
                 response = try await routes(request, path, RequestInfo(id: id, logger: logger, settings: settings))
             }

@@ -31,12 +31,13 @@ struct ServerLauncher {
         let startup = ContinuousClock.now
         try await StartupModels(configuration: configuration, registry: registry, logger: logger).registerAll()
 
+        let tokens = try TokenFile.start(configuration: configuration, logger: logger)
         let listeners = Listeners(
             service: RegistryService(registry: registry, metrics: metrics),
             settings: HTTPSettings(
                 maxRequestSize: configuration.maxRequestSize, corsAllowedOrigin: configuration.corsAllowedOrigin,
                 corsAllowedMethods: configuration.corsAllowedMethods, corsAllowedHeaders: configuration.corsAllowedHeaders,
-                enableModelAPI: configuration.enableModelAPI, version: EmberCommand.version),
+                enableModelAPI: configuration.enableModelAPI, version: EmberCommand.version, tokenAuthorization: tokens),
             metrics: metrics, logger: logger, refreshMetrics: { SystemMetrics.record(into: metrics) })
         let announcer = StartAnnouncer(expected: 3, logger: logger, startup: startup)
         let inference = configuration.inferenceAddress
@@ -85,7 +86,10 @@ struct ServerLauncher {
         if let store = command.modelStore { configuration.modelStore = store }
         if !command.models.isEmpty { configuration.loadModels = command.models.flatMap(ServerConfiguration.modelList) }
         if command.enableModelAPI { configuration.enableModelAPI = true }
-        if command.disableTokenAuth { configuration.disableTokenAuthorization = true }
+        // TorchServe: a TS_DISABLE_TOKEN_AUTHORIZATION variable wins over the flag.
+        if command.disableTokenAuth, !configuration.environmentKeys.contains("disable_token_authorization") {
+            configuration.disableTokenAuthorization = true
+        }
         guard let store = configuration.modelStore else { throw ConfigurationError("Missing mandatory parameter --model-store") }
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: store, isDirectory: &isDirectory), isDirectory.boolValue else {

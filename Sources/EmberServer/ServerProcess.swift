@@ -58,6 +58,8 @@ enum ServerProcess {
     }
 
     static func stop(foreground: Bool) throws {
+        // As torchserve --stop: the key file of the stop command's working directory goes too.
+        try? FileManager.default.removeItem(atPath: TokenFile.fileName)
         guard let pid = runningPID() else {
             try? FileManager.default.removeItem(at: pidFile)
             print("Ember is not currently running.")

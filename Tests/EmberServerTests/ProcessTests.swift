@@ -1,3 +1,4 @@
+import EmberCore
 import Foundation
 import Testing
 
@@ -83,6 +84,79 @@ import FoundationNetworking
         while process.isRunning, Date() < deadline { try await Task.sleep(for: .milliseconds(50)) }
         #expect(!process.isRunning)
         #expect(process.terminationStatus == 0)
+    }
+
+    /// Token authorization is on by default: `key_file.json` (0600) in the working directory, `/ping`
+    /// refused without the key; a `TS_DISABLE_TOKEN_AUTHORIZATION=false` variable wins over
+    /// `--disable-token-auth`; `ember --stop` removes the key file.
+    @Test func tokenAuthorizationIsOnByDefault() async throws {
+        let binary = try #require(Self.emberBinary())
+        let store = try TestServer.makeModelStore()
+        defer { try? FileManager.default.removeItem(at: store) }
+        let workingDirectory = store.appendingPathComponent("cwd")
+        try FileManager.default.createDirectory(at: workingDirectory, withIntermediateDirectories: true)
+        let config = store.appendingPathComponent("test.properties")
+        try Data("""
+            inference_address=http://127.0.0.1:0
+            management_address=http://127.0.0.1:0
+            metrics_address=http://127.0.0.1:0
+            enable_envvars_config=true
+            """.utf8).write(to: config)
+        let stderrFile = store.appendingPathComponent("stderr.log")
+        FileManager.default.createFile(atPath: stderrFile.path, contents: nil)
+        let environment = ProcessInfo.processInfo.environment.merging(
+            ["TMPDIR": store.path, "TS_DISABLE_TOKEN_AUTHORIZATION": "false"]) { $1 }
+        let process = Process()
+        process.executableURL = binary
+        process.currentDirectoryURL = workingDirectory
+        process.arguments = [
+            "--start", "--foreground", "--model-store", store.path, "--models", "mlp.mar",
+            "--ts-config", config.path, "--ncs", "--disable-token-auth",
+        ]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = try FileHandle(forWritingTo: stderrFile)
+        process.environment = environment
+        try process.run()
+        defer { if process.isRunning { process.terminate() } }
+
+        let bound = try #require(
+            try await Self.waitFor("Inference API bind to: http://127.0.0.1:[0-9]+", in: stderrFile, timeout: 60))
+        let port = try #require(bound.split(separator: ":").last.flatMap { Int($0) })
+        let keyFile = workingDirectory.appendingPathComponent("key_file.json")
+        #expect(try await Self.waitFor("Key file located at \(keyFile.path)", in: stderrFile, timeout: 5) != nil)
+        let attributes = try FileManager.default.attributesOfItem(atPath: keyFile.path)
+        #expect((attributes[.posixPermissions] as? NSNumber)?.intValue == 0o600)
+        let keys = try JSONValue.parse([UInt8](Data(contentsOf: keyFile)))
+        guard case .string(let key)? = keys["inference"]?["key"] else {
+            Issue.record("no inference key in \(keys)")
+            return
+        }
+
+        func ping(_ authorization: String?) async throws -> (Int, String) {
+            var request = URLRequest(url: try #require(URL(string: "http://127.0.0.1:\(port)/ping")))
+            if let authorization { request.setValue(authorization, forHTTPHeaderField: "Authorization") }
+            request.timeoutInterval = 30
+            let (data, response) = try await URLSession.shared.data(for: request)
+            return ((response as? HTTPURLResponse)?.statusCode ?? 0, String(decoding: data, as: UTF8.self))
+        }
+        let refused = try await ping(nil)
+        #expect(refused.0 == 400)
+        #expect(refused.1.contains("Token Authorization failed. Token either incorrect, expired, or not provided correctly"))
+        #expect(try await ping("Bearer \(key)").0 == 200)
+
+        let stop = Process()
+        stop.executableURL = binary
+        stop.currentDirectoryURL = workingDirectory
+        stop.arguments = ["--stop"]
+        stop.environment = environment
+        stop.standardOutput = FileHandle.nullDevice
+        try stop.run()
+        stop.waitUntilExit()
+        #expect(stop.terminationStatus == 0)
+        #expect(!FileManager.default.fileExists(atPath: keyFile.path))
+        let deadline = Date().addingTimeInterval(30)
+        while process.isRunning, Date() < deadline { try await Task.sleep(for: .milliseconds(50)) }
+        #expect(!process.isRunning)
     }
 
     @Test func aMissingConfigurationFileIsAClearStartupError() throws {

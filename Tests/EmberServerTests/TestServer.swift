@@ -84,8 +84,10 @@ struct TestServer: Sendable {
     }
 
     /// Starts the server with `models` registered at start-up, runs `body`, shuts down gracefully.
+    /// Token authorization is off unless `tokens` is given.
     static func with<T: Sendable>(
         models: [String] = ["mlp.mar", "slow.mar", "classifier.mar"], extraConfiguration: String = "",
+        tokens: TokenAuthorization? = nil,
         _ body: @Sendable (TestServer) async throws -> T
     ) async throws -> T {
         let store = try makeModelStore()
@@ -101,7 +103,8 @@ struct TestServer: Sendable {
         }
         let listeners = Listeners(
             service: RegistryService(registry: registry, metrics: metrics),
-            settings: HTTPSettings(maxRequestSize: 1_000_000, enableModelAPI: true), metrics: metrics, logger: logger)
+            settings: HTTPSettings(maxRequestSize: 1_000_000, enableModelAPI: true, tokenAuthorization: tokens),
+            metrics: metrics, logger: logger)
         let ports = PortCollector()
         let group = ServiceGroup(
             configuration: .init(
@@ -142,7 +145,8 @@ struct TestServer: Sendable {
     }
 
     func request(
-        _ method: String, port: Int, _ path: String, body: Data? = nil, contentType: String? = nil
+        _ method: String, port: Int, _ path: String, body: Data? = nil, contentType: String? = nil,
+        headers extraHeaders: [String: String] = [:]
     ) async throws -> Reply {
         guard let url = URL(string: "http://127.0.0.1:\(port)\(path)") else { throw URLError(.badURL) }
         var request = URLRequest(url: url)
@@ -150,6 +154,7 @@ struct TestServer: Sendable {
         request.httpBody = body
         request.timeoutInterval = 30
         if let contentType { request.setValue(contentType, forHTTPHeaderField: "Content-Type") }
+        for (name, value) in extraHeaders { request.setValue(value, forHTTPHeaderField: name) }
         let (data, response) = try await URLSession.shared.data(for: request)
         let http = response as? HTTPURLResponse
         var headers: [String: String] = [:]

@@ -34,6 +34,8 @@ public struct ServerConfiguration: Sendable {
     public var corsAllowedHeaders: String?
     /// `disable_token_authorization` (TorchServe's default: false, tokens required).
     public var disableTokenAuthorization = false
+    /// `token_expiration_min`: minutes a key lives (default 60, fractions allowed).
+    public var tokenExpirationMinutes = 60.0
     /// `enable_model_api`: allow register/unregister (default false).
     public var enableModelAPI = false
     /// `default_service_handler`: handler for archives whose manifest names none.
@@ -46,6 +48,9 @@ public struct ServerConfiguration: Sendable {
     public var unknownKeys: [String] = []
     /// Keys TorchServe has that Ember accepts but ignores (logged at debug level).
     public var ignoredKeys: [String] = []
+    /// Keys whose value came from a `TS_*` variable (`enable_envvars_config=true`): the command line
+    /// does not override them (TorchServe: env > CLI > file).
+    public var environmentKeys: Set<String> = []
 
     public init() {}
 
@@ -56,7 +61,14 @@ public struct ServerConfiguration: Sendable {
         "default_response_timeout", "default_startup_timeout", "unregister_model_timeout", "cors_allowed_origin",
         "cors_allowed_methods", "cors_allowed_headers", "enable_envvars_config", "disable_token_authorization",
         "enable_model_api", "default_service_handler", "allowed_urls", "number_of_netty_threads",
+        "token_expiration_min",
     ]
+
+    /// The environment variable of `key` under `enable_envvars_config=true`: `TS_<KEY>`, but for
+    /// TorchServe's own spelling where it differs.
+    static func environmentName(_ key: String) -> String {
+        key == "token_expiration_min" ? "TS_TOKEN_EXPIRATION_TIME_MIN" : "TS_" + key.uppercased()
+    }
 
     /// TorchServe keys that have no meaning for Ember (JVM, Python, gRPC, …): accepted quietly.
     static let torchServeOnlyKeys: Set<String> = [
@@ -68,8 +80,7 @@ public struct ServerConfiguration: Sendable {
         "initial_worker_port", "initial_distribution_port", "prefer_direct_buffer", "use_native_io", "io_ratio",
         "model_server_home", "ipex_enable", "ipex_gpu_enable", "cpu_launcher_enable", "cpu_launcher_args",
         "ts_open_inference_protocol", "cpp_log_config", "debug", "use_env_allowed_urls", "model_snapshot",
-        "keystore", "keystore_pass", "keystore_type", "private_key_file", "certificate_file", "token_expiration_min",
-        "version",
+        "keystore", "keystore_pass", "keystore_type", "private_key_file", "certificate_file", "version",
     ]
 
     /// Builds the configuration from a properties text and the environment.
@@ -86,9 +97,10 @@ public struct ServerConfiguration: Sendable {
         }
         if values["enable_envvars_config"]?.lowercased() == "true" {
             for key in Self.knownKeys.subtracting(["models", "enable_envvars_config"]) {
-                if let override = environment["TS_" + key.uppercased()] {
+                if let override = environment[Self.environmentName(key)] {
                     if values[key] == nil { order.append(key) }
                     values[key] = override
+                    environmentKeys.insert(key)
                 }
             }
         }
@@ -167,6 +179,11 @@ public struct ServerConfiguration: Sendable {
         case "default_service_handler": defaultServiceHandler = trimmed.isEmpty ? nil : trimmed
         case "allowed_urls": allowedURLs = trimmed.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
         case "number_of_netty_threads": ioThreads = max(0, try integer())
+        case "token_expiration_min":
+            guard let minutes = Double(trimmed), minutes > 0, minutes.isFinite else {
+                throw ConfigurationError("\(key) must be a positive number of minutes, got \"\(value)\"")
+            }
+            tokenExpirationMinutes = minutes
         default: break
         }
     }

@@ -1,0 +1,49 @@
+import EmberCore
+import Hummingbird
+import NIOCore
+
+extension ListenerResponder {
+    /// The token step of TorchServe's chain (contract §1.2, §9.1), after the API description and
+    /// before the routes. The inference listener needs the inference key, the management listener the
+    /// management key, the metrics listener nothing. On the management listener `/token?type=…`
+    /// rotates a key with the API key; its answer is returned here. Nil: go on to the routes.
+    func authorize(_ request: Request, _ path: RequestPath) throws -> Response? {
+        guard let tokens = settings.tokenAuthorization else { return nil }
+        let header = request.headers[.authorization]
+        switch listener {
+        case .metrics:
+            return nil
+        case .inference:
+            guard tokens.check(header, for: .inference) else { throw APIError.tokenAuthorizationFailed }
+            return nil
+        case .management:
+            if path.count == 1, path[0] == "token" {
+                guard let scope = request.query("type").flatMap(TokenAuthorization.Scope.init(rawValue:)),
+                    try tokens.rotate(scope, authorizedBy: header)
+                else { throw APIError.tokenAuthenticationFailed }
+                // TorchServe answers an empty JSON response: a single newline.
+                var headers = HTTPFields()
+                headers[.contentType] = "application/json"
+                return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: "\n")))
+            }
+            guard tokens.check(header, for: .management) else { throw APIError.tokenAuthorizationFailed }
+            return nil
+        }
+    }
+}
+
+extension ServerError {
+    /// A missing, wrong or expired key (TorchServe's `InvalidKeyException`, 400 not 401).
+    public static var tokenAuthorizationFailed: Self {
+        .init(
+            status: 400, type: "InvalidKeyException",
+            message: "Token Authorization failed. Token either incorrect, expired, or not provided correctly")
+    }
+
+    /// A `/token` rotation without the API key or without a valid `type` (note: *Authentication*).
+    public static var tokenAuthenticationFailed: Self {
+        .init(
+            status: 400, type: "InvalidKeyException",
+            message: "Token Authentication failed. Token either incorrect, expired, or not provided correctly")
+    }
+}
