@@ -12,6 +12,7 @@ enum SystemMetrics {
             guard parts.count == 2, let kilobytes = Double(parts[1].split(separator: " ").first ?? "") else { continue }
             values[String(parts[0])] = kilobytes / 1024
         }
+        metrics.registry.set(ServerMetrics.cpuUtilization, labels: labels, to: CPUSampler.shared.utilization())
         guard let total = values["MemTotal"], let available = values["MemAvailable"], total > 0 else { return }
         metrics.registry.set(ServerMetrics.memoryAvailable, labels: labels, to: available)
         metrics.registry.set(ServerMetrics.memoryUsed, labels: labels, to: total - available)

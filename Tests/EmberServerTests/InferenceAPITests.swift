@@ -196,6 +196,9 @@ import Testing
             #expect(text.contains(#"Requests2XX{Level="Host",Hostname="test-host",} 9.0"#))
             #expect(text.contains(#"Requests4XX{Level="Host",Hostname="test-host",} 1.0"#))
             #expect(text.contains("# TYPE ts_inference_latency_microseconds counter"))
+            #expect(text.contains(#"PredictionTime{ModelName="mlp",Level="Model",Hostname="test-host",} "#))
+            #expect(text.contains(#"WorkerLoadTime{WorkerName="W-mlp_1.0",Level="Host",Hostname="test-host",} "#))
+            #expect(text.contains(#"MemoryUsed{Level="Host",Hostname="test-host",} "#))
             // Server-side overhead (latency minus the forward) is observed once per answered request.
             #expect(text.contains(#"ember_server_overhead_seconds_count{model_name="mlp",model_version="default",} 7.0"#))
             let filtered = try await server.request("GET", port: server.metricsPort, "/metrics?name[]=Requests4XX").text

@@ -104,7 +104,7 @@ struct TestServer: Sendable {
         let listeners = Listeners(
             service: RegistryService(registry: registry, metrics: metrics),
             settings: HTTPSettings(maxRequestSize: 1_000_000, enableModelAPI: true, tokenAuthorization: tokens),
-            metrics: metrics, logger: logger)
+            metrics: metrics, logger: logger, refreshMetrics: { SystemMetrics.record(into: metrics) })
         let ports = PortCollector()
         let group = ServiceGroup(
             configuration: .init(

@@ -134,8 +134,11 @@ public actor ModelRegistry {
         let metrics = self.metrics
         let labels = [name, version]
         let observer = WorkerPool.Observer(
-            batch: { size, waits, _ in
+            batch: { size, waits, inference in
                 metrics.registry.observe(ServerMetrics.batchSize, labels: labels, Double(size))
+                let modelLevel = [name, "Model", metrics.hostname]
+                metrics.registry.set(ServerMetrics.predictionTime, labels: modelLevel, to: inference.seconds * 1e3)
+                metrics.registry.set(ServerMetrics.handlerTime, labels: modelLevel, to: inference.seconds * 1e3)
                 for wait in waits {
                     metrics.registry.observe(ServerMetrics.queueLatencySeconds, labels: labels, wait.seconds)
                     metrics.registry.increment(
@@ -145,7 +148,12 @@ public actor ModelRegistry {
                     metrics.registry.set(ServerMetrics.queueTime, labels: ["Host", metrics.hostname], to: last.seconds * 1e3)
                 }
             },
-            queueDepth: { depth in metrics.registry.set(ServerMetrics.queueDepth, labels: labels, to: Double(depth)) })
+            queueDepth: { depth in metrics.registry.set(ServerMetrics.queueDepth, labels: labels, to: Double(depth)) },
+            loaded: { duration in
+                metrics.registry.set(
+                    ServerMetrics.workerLoadTime, labels: ["W-\(name)_\(version)", "Host", metrics.hostname],
+                    to: duration.seconds * 1e3)
+            })
         return WorkerPool(
             modelName: name, modelVersion: version, archive: archive, backend: backend,
             settings: .init(

@@ -40,13 +40,17 @@ public final class WorkerPool: @unchecked Sendable {
     public struct Observer: Sendable {
         public var batch: @Sendable (_ size: Int, _ queueWaits: [Duration], _ inference: Duration) -> Void
         public var queueDepth: @Sendable (Int) -> Void
+        /// The model loaded, in this long.
+        public var loaded: @Sendable (Duration) -> Void
 
         public init(
             batch: @escaping @Sendable (Int, [Duration], Duration) -> Void = { _, _, _ in },
-            queueDepth: @escaping @Sendable (Int) -> Void = { _ in }
+            queueDepth: @escaping @Sendable (Int) -> Void = { _ in },
+            loaded: @escaping @Sendable (Duration) -> Void = { _ in }
         ) {
             self.batch = batch
             self.queueDepth = queueDepth
+            self.loaded = loaded
         }
     }
 
@@ -261,7 +265,9 @@ public final class WorkerPool: @unchecked Sendable {
             loadFailures = 0
             condition.broadcast()
             condition.unlock()
-            logger.info("model loaded", metadata: ["duration": "\(ContinuousClock.now - started)"])
+            let duration = ContinuousClock.now - started
+            observer.loaded(duration)
+            logger.info("model loaded", metadata: ["duration": "\(duration)"])
         } catch {
             condition.lock()
             load = .failed("\(error)")
