@@ -4,13 +4,22 @@ import Foundation
 
 /// A backend whose model doubles the number in each request body, records its batch sizes, and
 /// misbehaves on purpose: `boom` throws (failing the batch), `hang` sleeps past any short timeout,
-/// `bad` fails only its own request with 400.
+/// `bad` fails only its own request with 400, and a batch holding `gate` waits until the test
+/// calls ``release()`` (so tests control what is in flight without sleeping).
 final class FakeBackend: InferenceBackend, @unchecked Sendable {
     let delay: TimeInterval
     let failLoads: Int
-    private let lock = NSLock()
+    fileprivate let lock = NSLock()
     private var batches: [Int] = []
     private var loads = 0
+    private var running = 0
+    private let gate = DispatchSemaphore(value: 0)
+
+    /// Lets one waiting `gate` batch finish.
+    func release() { gate.signal() }
+
+    /// Batches inside `infer` right now.
+    var batchesRunning: Int { lock.withLock { running } }
 
     init(delay: TimeInterval = 0, failLoads: Int = 0) {
         self.delay = delay
@@ -41,11 +50,15 @@ final class FakeBackend: InferenceBackend, @unchecked Sendable {
 
         func infer(_ batch: [InferenceInput]) throws -> [Result<InferenceOutput, ServerError>] {
             backend.record(batch.count)
+            backend.lock.withLock { backend.running += 1 }
+            defer { backend.lock.withLock { backend.running -= 1 } }
             let texts = batch.map { String(decoding: $0.body, as: UTF8.self) }
+            if texts.contains("gate") { backend.gate.wait() }
             if texts.contains("boom") { throw LoadFailure() }
             if texts.contains("hang") { Thread.sleep(forTimeInterval: 2.5) }
             if backend.delay > 0 { Thread.sleep(forTimeInterval: backend.delay) }
             return texts.map { text in
+                if text == "gate" { return .success(InferenceOutput(body: Array("opened".utf8), contentType: nil)) }
                 guard let number = Int(text) else {
                     return .failure(ServerError(status: 400, type: "BadRequestException", message: "not a number: \(text)"))
                 }

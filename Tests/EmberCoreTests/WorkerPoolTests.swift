@@ -40,28 +40,40 @@ import Testing
     }
 
     @Test func aLoneRequestDoesNotWaitForTheBatchDelay() async throws {
-        let pool = try pool(backend: FakeBackend(), batchSize: 8, delay: 2000)
+        // With a 60 s delay, a policy that waited would blow any reasonable bound, however slow the machine.
+        let pool = try pool(backend: FakeBackend(), batchSize: 8, delay: 60_000)
         let started = ContinuousClock.now
         #expect(await submit(pool, "21").text == "42")
-        #expect(ContinuousClock.now - started < .milliseconds(1000))
+        #expect(ContinuousClock.now - started < .seconds(20))
         pool.shutdown(timeout: .seconds(5))
     }
 
+    /// Polls until `condition` holds (state changes made by other threads), failing after 20 s.
+    func eventually(_ what: String, _ condition: () -> Bool) async throws {
+        let deadline = ContinuousClock.now + .seconds(20)
+        while !condition() {
+            guard ContinuousClock.now < deadline else {
+                Issue.record("timed out waiting for \(what)")
+                return
+            }
+            try await Task.sleep(for: .milliseconds(5))
+        }
+    }
+
     @Test func aFullQueueIsRefusedAtOnce() async throws {
-        let backend = FakeBackend(delay: 0.3)
+        let backend = FakeBackend()
         let pool = try pool(backend: backend, queue: 2)
-        async let first = submit(pool, "1")
-        try await Task.sleep(for: .milliseconds(100))  // the first is now running, the queue is empty
+        async let first = submit(pool, "gate")
+        try await eventually("the first request to run") { backend.batchesRunning == 1 }
         async let second = submit(pool, "2")
         async let third = submit(pool, "3")
-        try await Task.sleep(for: .milliseconds(50))
-        let started = ContinuousClock.now
+        try await eventually("two queued requests") { pool.pendingRequests == 2 }
         let refused = await submit(pool, "4")
-        #expect(ContinuousClock.now - started < .milliseconds(200))
         #expect(refused.failure?.status == 503)
         #expect(refused.failure?.type == "ServiceUnavailableException")
+        backend.release()
         let results = await [first, second, third]
-        #expect(results.map(\.text) == ["2", "4", "6"])
+        #expect(results.map(\.text) == ["opened", "4", "6"])
         pool.shutdown(timeout: .seconds(5))
     }
 
@@ -119,23 +131,28 @@ import Testing
     }
 
     @Test func scalingToZeroAnswers503ButFinishesQueuedWork() async throws {
-        let pool = try pool(backend: FakeBackend(delay: 0.3))
-        async let first = submit(pool, "1")
+        let backend = FakeBackend()
+        let pool = try pool(backend: backend)
+        async let first = submit(pool, "gate")
+        try await eventually("the first request to run") { backend.batchesRunning == 1 }
         async let second = submit(pool, "2")
-        try await Task.sleep(for: .milliseconds(100))
+        try await eventually("a queued request") { pool.pendingRequests == 1 }
         pool.scale(min: 0, max: 0)
-        #expect(await [first, second].map(\.text) == ["2", "4"])
-        try await Task.sleep(for: .milliseconds(50))
+        backend.release()
+        #expect(await [first, second].map(\.text) == ["opened", "4"])
+        try await eventually("the worker to retire") { pool.workerInfo.isEmpty }
         #expect(await submit(pool, "3").failure?.status == 503)
         pool.shutdown(timeout: .seconds(5))
     }
 
     @Test func shutdownDrainsInFlightRequests() async throws {
-        let pool = try pool(backend: FakeBackend(delay: 0.2))
-        async let inFlight = submit(pool, "8")
-        try await Task.sleep(for: .milliseconds(50))
-        pool.shutdown(timeout: .seconds(5))
-        #expect(await inFlight.text == "16")
+        let backend = FakeBackend()
+        let pool = try pool(backend: backend)
+        async let inFlight = submit(pool, "gate")
+        try await eventually("the request to run") { backend.batchesRunning == 1 }
+        DispatchQueue.global().asyncAfter(deadline: .now() + .milliseconds(200)) { backend.release() }
+        pool.shutdown(timeout: .seconds(10))
+        #expect(await inFlight.text == "opened")
         #expect(await submit(pool, "9").failure?.status == 503)
     }
 

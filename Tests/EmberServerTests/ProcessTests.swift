@@ -74,8 +74,9 @@ import FoundationNetworking
         }
         #expect(try await predict("mlp", "[1, 1, 1, 1]").0 == 200)
 
-        async let inFlight = predict("slow", "[60, 21]")
-        try await Task.sleep(for: .milliseconds(150))
+        // About two seconds of work; the signal comes well after the request has reached the server.
+        async let inFlight = predict("slow", "[200, 21]")
+        try await Task.sleep(for: .milliseconds(500))
         kill(process.processIdentifier, SIGTERM)
         let (status, body) = try await inFlight
         #expect(status == 200)

@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Runs the whole test suite under AddressSanitizer with LeakSanitizer (the default on Linux).
+# Leaks inside libtorch, OpenMP and the Swift runtime's one-time caches are suppressed
+# (scripts/lsan-suppressions.txt); a report from Ember's own code fails the run.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export ASAN_OPTIONS="detect_leaks=1:abort_on_error=0:halt_on_error=1:detect_odr_violation=0"
+export LSAN_OPTIONS="suppressions=$PWD/scripts/lsan-suppressions.txt:print_suppressions=0"
+swift build --build-tests --scratch-path .build-asan -Xswiftc -sanitize=address -Xcc -fsanitize=address \
+    -Xcxx -fsanitize=address -Xswiftc -use-ld=lld
+swift test --skip-build --scratch-path .build-asan "$@"
