@@ -65,9 +65,16 @@ public final class TokenAuthorization: Sendable {
         guard let presented = Self.bearerKey(header) else { return false }
         return try keys.withLock { keys in
             guard Self.constantTimeEqual(presented, keys.api) else { return false }
+            let previous = keys[scope]
             keys[scope] = Token(key: Self.newKey(), expiration: Date() + lifetime)
-            // Under the lock, so the file always ends with the newest keys.
-            try write(keys)
+            // Under the lock, so the file always ends with the newest keys; a key that cannot be
+            // published is not used either.
+            do {
+                try write(keys)
+            } catch {
+                keys[scope] = previous
+                throw error
+            }
             return true
         }
     }

@@ -21,7 +21,9 @@ struct ServerLauncher {
         }
         var logger = Logger(label: "ember")
         logger.logLevel = level
-        let configuration = try loadConfiguration(logger: logger)
+        let snapshots = command.noConfigSnapshots
+            ? nil : SnapshotStore(directory: ServerProcess.logDirectory.appendingPathComponent("config"))
+        let (configuration, restored) = try loadConfiguration(snapshots: snapshots, logger: logger)
         // One inter-op thread: parallelism comes from workers and their intra-op threads.
         try? TorchRuntime.setInterOpThreads(1)
 
@@ -29,24 +31,35 @@ struct ServerLauncher {
         let registry = ModelRegistry(
             backend: TorchInferenceBackend(logger: logger), configuration: configuration, metrics: metrics, logger: logger)
         let startup = ContinuousClock.now
-        try await StartupModels(configuration: configuration, registry: registry, logger: logger).registerAll()
+        if let restored {
+            await SnapshotRestore(models: restored.models, registry: registry, logger: logger).registerAll()
+        } else {
+            try await StartupModels(configuration: configuration, registry: registry, logger: logger).registerAll()
+        }
+        let writer = snapshots.map {
+            SnapshotWriter(store: $0, configuration: configuration, registry: registry, logger: logger)
+        }
+        let registryService = RegistryService(registry: registry, metrics: metrics)
 
         let tokens = try TokenFile.start(configuration: configuration, logger: logger)
         let listeners = Listeners(
-            service: RegistryService(registry: registry, metrics: metrics),
+            service: writer.map { SnapshotService(base: registryService, writer: $0) } ?? registryService,
             settings: HTTPSettings(
                 maxRequestSize: configuration.maxRequestSize, corsAllowedOrigin: configuration.corsAllowedOrigin,
                 corsAllowedMethods: configuration.corsAllowedMethods, corsAllowedHeaders: configuration.corsAllowedHeaders,
                 enableModelAPI: configuration.enableModelAPI, version: EmberCommand.version, tokenAuthorization: tokens),
             metrics: metrics, logger: logger, refreshMetrics: { SystemMetrics.record(into: metrics) })
-        let announcer = StartAnnouncer(expected: 3, logger: logger, startup: startup)
+        let announcer = StartAnnouncer(expected: 3, logger: logger, startup: startup) { await writer?.write(.startup) }
         let inference = configuration.inferenceAddress
         let management = configuration.managementAddress
         let metricsAddress = configuration.metricsAddress
         let group = ServiceGroup(
             configuration: .init(
                 services: [
-                    .init(service: PoolShutdownService(registry: registry, timeout: .seconds(configuration.unregisterModelTimeout))),
+                    .init(
+                        service: PoolShutdownService(
+                            registry: registry, timeout: .seconds(configuration.unregisterModelTimeout),
+                            beforeShutdown: { await writer?.write(.shutdown) })),
                     .init(service: listeners.inference(host: inference.host, port: inference.port) {
                         await announcer.bound("Inference API", scheme: inference.scheme, host: inference.host, port: $0)
                     }),
@@ -70,21 +83,30 @@ struct ServerLauncher {
         logger.info("Ember has stopped.")
     }
 
-    /// TorchServe's order: `TS_CONFIG_FILE`, `--ts-config`, `./config.properties`, defaults; then the
-    /// command line's switches.
-    private func loadConfiguration(logger: Logger) throws -> ServerConfiguration {
+    /// TorchServe's order: `TS_CONFIG_FILE`, `--ts-config`, the newest snapshot (unless `--ncs`; its
+    /// models replace `--models`), `./config.properties`, defaults; then the command line's switches.
+    private func loadConfiguration(snapshots: SnapshotStore?, logger: Logger) throws
+        -> (ServerConfiguration, SnapshotStore.Restored?)
+    {
         let environment = ProcessInfo.processInfo.environment
         var configuration = ServerConfiguration()
+        var restored: SnapshotStore.Restored?
         if let path = environment["TS_CONFIG_FILE"] ?? command.tsConfig {
             guard FileManager.default.fileExists(atPath: path) else {
                 throw ConfigurationError("--ts-config file not found: \(path)")
             }
             configuration = try ServerConfiguration(contentsOf: path)
+        } else if let snapshot = snapshots?.latest() {
+            logger.info("Restoring the configuration snapshot \(snapshot.file.path)")
+            configuration = try ServerConfiguration(properties: snapshot.properties)
+            restored = snapshot
         } else if FileManager.default.fileExists(atPath: "config.properties") {
             configuration = try ServerConfiguration(contentsOf: "config.properties")
         }
         if let store = command.modelStore { configuration.modelStore = store }
-        if !command.models.isEmpty { configuration.loadModels = command.models.flatMap(ServerConfiguration.modelList) }
+        if !command.models.isEmpty, restored == nil {
+            configuration.loadModels = command.models.flatMap(ServerConfiguration.modelList)
+        }
         if command.enableModelAPI { configuration.enableModelAPI = true }
         // TorchServe: a TS_DISABLE_TOKEN_AUTHORIZATION variable wins over the flag.
         if command.disableTokenAuth, !configuration.environmentKeys.contains("disable_token_authorization") {
@@ -101,7 +123,7 @@ struct ServerLauncher {
         for key in configuration.ignoredKeys {
             logger.debug("TorchServe configuration key has no effect in Ember", metadata: ["key": "\(key)"])
         }
-        return configuration
+        return (configuration, restored)
     }
 }
 
@@ -110,9 +132,12 @@ struct ServerLauncher {
 struct PoolShutdownService: Service {
     let registry: ModelRegistry
     let timeout: Duration
+    /// Runs once the listeners have stopped, before the pools go (the shutdown snapshot).
+    var beforeShutdown: @Sendable () async -> Void = {}
 
     func run() async throws {
         try? await gracefulShutdown()
+        await beforeShutdown()
         await registry.shutdownAll(timeout: timeout)
     }
 }
@@ -122,17 +147,24 @@ actor StartAnnouncer {
     private var remaining: Int
     private let logger: Logger
     private let startup: ContinuousClock.Instant
+    /// Runs once every listener is bound (the start-up snapshot), before `Model server started.`.
+    private let onReady: @Sendable () async -> Void
 
-    init(expected: Int, logger: Logger, startup: ContinuousClock.Instant) {
+    init(
+        expected: Int, logger: Logger, startup: ContinuousClock.Instant,
+        onReady: @escaping @Sendable () async -> Void = {}
+    ) {
         self.remaining = expected
         self.logger = logger
         self.startup = startup
+        self.onReady = onReady
     }
 
-    func bound(_ name: String, scheme: String, host: String, port: Int) {
+    func bound(_ name: String, scheme: String, host: String, port: Int) async {
         logger.info("\(name) bind to: \(scheme)://\(host):\(port)")
         remaining -= 1
         if remaining == 0 {
+            await onReady()
             logger.info("listeners ready", metadata: ["startup": "\(ContinuousClock.now - startup)"])
             // Written straight to the descriptor so the line is never held in a buffer.
             FileHandle.standardOutput.write(Data("Model server started.\n".utf8))

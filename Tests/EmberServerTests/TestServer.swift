@@ -84,10 +84,10 @@ struct TestServer: Sendable {
     }
 
     /// Starts the server with `models` registered at start-up, runs `body`, shuts down gracefully.
-    /// Token authorization is off unless `tokens` is given.
+    /// Token authorization is off unless `tokens` is given; snapshots are written only into `snapshots`.
     static func with<T: Sendable>(
         models: [String] = ["mlp.mar", "slow.mar", "classifier.mar"], extraConfiguration: String = "",
-        tokens: TokenAuthorization? = nil,
+        tokens: TokenAuthorization? = nil, snapshots: SnapshotStore? = nil,
         _ body: @Sendable (TestServer) async throws -> T
     ) async throws -> T {
         let store = try makeModelStore()
@@ -101,15 +101,21 @@ struct TestServer: Sendable {
         for url in models {
             _ = try await registry.register(.init(url: url, atStartup: true))
         }
+        let writer = snapshots.map {
+            SnapshotWriter(store: $0, configuration: configuration, registry: registry, logger: logger)
+        }
+        let registryService = RegistryService(registry: registry, metrics: metrics)
         let listeners = Listeners(
-            service: RegistryService(registry: registry, metrics: metrics),
+            service: writer.map { SnapshotService(base: registryService, writer: $0) } ?? registryService,
             settings: HTTPSettings(maxRequestSize: 1_000_000, enableModelAPI: true, tokenAuthorization: tokens),
             metrics: metrics, logger: logger, refreshMetrics: { SystemMetrics.record(into: metrics) })
         let ports = PortCollector()
         let group = ServiceGroup(
             configuration: .init(
                 services: [
-                    .init(service: PoolShutdownService(registry: registry, timeout: .seconds(5))),
+                    .init(
+                        service: PoolShutdownService(
+                            registry: registry, timeout: .seconds(5), beforeShutdown: { await writer?.write(.shutdown) })),
                     .init(service: listeners.inference(host: "127.0.0.1", port: 0) { await ports.set("inference", $0) }),
                     .init(service: listeners.management(host: "127.0.0.1", port: 0) { await ports.set("management", $0) }),
                     .init(service: listeners.metrics(host: "127.0.0.1", port: 0) { await ports.set("metrics", $0) }),
@@ -118,6 +124,7 @@ struct TestServer: Sendable {
         return try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await group.run() }
             let bound = await ports.wait(for: 3)
+            await writer?.write(.startup)
             let server = TestServer(
                 inference: bound["inference"] ?? 0, management: bound["management"] ?? 0,
                 metricsPort: bound["metrics"] ?? 0, registry: registry, modelStore: store)

@@ -307,6 +307,18 @@ public actor ModelRegistry {
     public var registeredVersions: [String: [String]] {
         models.mapValues { $0.versions.keys.sorted() }
     }
+
+    /// Every version with its URL, settings and whether it is the default (configuration snapshots).
+    public func snapshot() -> ModelSnapshot {
+        ModelSnapshot(
+            versions: models.flatMap { name, model in
+                model.versions.map { version, entry in
+                    ModelSnapshot.Version(
+                        modelName: name, version: version, isDefault: version == model.defaultVersion, marName: entry.url,
+                        settings: entry.settings)
+                }
+            })
+    }
 }
 
 extension ModelRegistry.Entry {

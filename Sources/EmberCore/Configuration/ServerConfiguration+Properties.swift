@@ -1,0 +1,63 @@
+extension ServerConfiguration {
+    /// The configuration as `config.properties` entries that read back to the same values (snapshots).
+    /// `load_models` and `models` are left out: a snapshot's `model_snapshot` says which models to load.
+    public var propertyEntries: [(key: String, value: String)] {
+        var entries: [(String, String)] = [
+            ("inference_address", inferenceAddress.description),
+            ("management_address", managementAddress.description),
+            ("metrics_address", metricsAddress.description),
+        ]
+        if let modelStore { entries.append(("model_store", modelStore)) }
+        entries += [
+            ("default_workers_per_model", String(defaultWorkersPerModel)),
+            ("job_queue_size", String(jobQueueSize)),
+            ("max_request_size", String(maxRequestSize)),
+            ("max_response_size", String(maxResponseSize)),
+            ("default_response_timeout", String(defaultResponseTimeout)),
+            ("default_startup_timeout", String(defaultStartupTimeout)),
+            ("unregister_model_timeout", String(unregisterModelTimeout)),
+        ]
+        if let corsAllowedOrigin { entries.append(("cors_allowed_origin", corsAllowedOrigin)) }
+        if let corsAllowedMethods { entries.append(("cors_allowed_methods", corsAllowedMethods)) }
+        if let corsAllowedHeaders { entries.append(("cors_allowed_headers", corsAllowedHeaders)) }
+        entries += [
+            ("disable_token_authorization", String(disableTokenAuthorization)),
+            ("token_expiration_min", String(tokenExpirationMinutes)),
+            ("enable_model_api", String(enableModelAPI)),
+        ]
+        if let defaultServiceHandler { entries.append(("default_service_handler", defaultServiceHandler)) }
+        if !allowedURLs.isEmpty { entries.append(("allowed_urls", allowedURLs.joined(separator: ","))) }
+        entries.append(("number_of_netty_threads", String(ioThreads)))
+        return entries
+    }
+}
+
+extension PropertiesFile {
+    /// One `key=value` line, escaped as Java's `Properties.store` does.
+    public static func line(_ key: String, _ value: String) -> String {
+        escape(key, isKey: true) + "=" + escape(value, isKey: false)
+    }
+
+    private static func escape(_ text: String, isKey: Bool) -> String {
+        var output = ""
+        for (index, scalar) in text.unicodeScalars.enumerated() {
+            switch scalar {
+            case "\\": output += "\\\\"
+            case "\n": output += "\\n"
+            case "\r": output += "\\r"
+            case "\t": output += "\\t"
+            case "\u{0C}": output += "\\f"
+            case "=", ":", "#", "!": output += "\\" + String(scalar)
+            case " " where isKey || index == 0: output += "\\ "
+            default:
+                if scalar.value < 0x20 || scalar.value == 0x7F {
+                    let hex = String(scalar.value, radix: 16, uppercase: true)
+                    output += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+                } else {
+                    output.unicodeScalars.append(scalar)
+                }
+            }
+        }
+        return output
+    }
+}
