@@ -4,6 +4,8 @@
 #include <ATen/Parallel.h>
 #include <c10/core/InferenceMode.h>
 
+#include <dlfcn.h>
+
 #include <cstring>
 #include <fstream>
 #include <sstream>
@@ -115,6 +117,14 @@ CTorchShim_Error* CTorchShim_SetNumInteropThreads(int32_t threads) {
         if (threads < 1) throw InvalidArgument("thread count must be at least 1");
         at::set_num_interop_threads(threads);
     });
+}
+
+bool CTorchShim_LimitBLASThreads(int32_t threads) {
+    using SetThreads = void (*)(int);
+    auto* set = reinterpret_cast<SetThreads>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"));
+    if (set == nullptr) return false;
+    set(threads < 1 ? 1 : threads);
+    return true;
 }
 
 int32_t CTorchShim_CudaDeviceCount(void) {

@@ -74,6 +74,10 @@ CTorchShim_Error* CTorchShim_SetNumThreads(int32_t threads);
 int32_t CTorchShim_GetNumThreads(void);
 /// Inter-op threads. libtorch accepts this once per process, before any inter-op work.
 CTorchShim_Error* CTorchShim_SetNumInteropThreads(int32_t threads);
+/// Caps the threads of the BLAS library libtorch calls, when it is OpenBLAS (looked up at run time:
+/// Debian's libtorch uses whichever `libblas.so.3` is installed). Idle OpenBLAS threads otherwise spin
+/// on the other cores. Returns whether a BLAS thread setting was found.
+bool CTorchShim_LimitBLASThreads(int32_t threads);
 /// Number of CUDA devices visible to this libtorch (0 for a CPU-only build).
 int32_t CTorchShim_CudaDeviceCount(void);
 

@@ -43,8 +43,9 @@ public struct ListenerResponder: HTTPResponder {
         } catch is NIOTooManyBytesError {
             response = Self.error(.requestTooLarge(limit: settings.maxRequestSize))
         } catch {
+            // The details stay in the log; the client gets the request id to find them.
             logger.error("request failed", metadata: ["error": "\(error)"])
-            response = Self.error(.internalError("\(error)"))
+            response = Self.error(.internalError("Internal server error (request id \(id)); see the server log."))
         }
         for field in ResponseHeaders.standard(requestID: id, cors: settings.cors) {
             response.headers.append(field)

@@ -26,6 +26,9 @@ struct ServerLauncher {
         let (configuration, restored) = try loadConfiguration(snapshots: snapshots, logger: logger)
         // One inter-op thread: parallelism comes from workers and their intra-op threads.
         try? TorchRuntime.setInterOpThreads(1)
+        // Workers parallelise; OpenBLAS's own threads would only spin on the same cores (unless the
+        // operator asked for them with OPENBLAS_NUM_THREADS).
+        if ProcessInfo.processInfo.environment["OPENBLAS_NUM_THREADS"] == nil { TorchRuntime.limitBLASThreads(1) }
 
         let metrics = ServerMetrics()
         let registry = ModelRegistry(

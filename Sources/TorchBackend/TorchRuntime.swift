@@ -15,6 +15,12 @@ public enum TorchRuntime {
         try TorchError.check(CTorchShim_SetNumInteropThreads(Int32(clamping: count)))
     }
 
+    /// Caps OpenBLAS's threads when libtorch's BLAS is OpenBLAS; returns whether it was.
+    @discardableResult
+    public static func limitBLASThreads(_ count: Int) -> Bool {
+        CTorchShim_LimitBLASThreads(Int32(clamping: count))
+    }
+
     /// CUDA devices this libtorch can use (0 for a CPU-only build).
     public static var cudaDeviceCount: Int { Int(CTorchShim_CudaDeviceCount()) }
 
