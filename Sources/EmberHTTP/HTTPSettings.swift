@@ -11,6 +11,10 @@ public struct HTTPSettings: Sendable {
     public var version: String
     /// Seconds a connection may stay idle before it is closed.
     public var idleTimeoutSeconds = 60
+    /// Seconds a client has to send a request head (from the connection's start or the previous
+    /// response), and then its body: slower clients are disconnected.
+    public var requestHeadTimeoutSeconds: Double = 30
+    public var requestBodyTimeoutSeconds: Double = 60
     /// The keys the inference and management listeners require; nil: token authorization disabled.
     public var tokenAuthorization: TokenAuthorization?
 

@@ -51,8 +51,15 @@ public struct Listeners: Sendable {
             listener: listener, settings: settings, metrics: metrics, accessLog: accessLog, routes: routes)
         return Application(
             responder: responder,
-            // Connections idle this long are closed, so idle or stalled clients cannot hold sockets forever.
-            server: .http1(configuration: .init(idleTimeout: .seconds(Int64(settings.idleTimeoutSeconds)))),
+            // Idle connections close after the idle timeout; slow senders after the request deadlines.
+            server: .http1(
+                configuration: .init(
+                    additionalChannelHandlers: [
+                        RequestDeadlineHandler(
+                            headTimeout: .milliseconds(Int64(settings.requestHeadTimeoutSeconds * 1000)),
+                            bodyTimeout: .milliseconds(Int64(settings.requestBodyTimeoutSeconds * 1000)))
+                    ],
+                    idleTimeout: .seconds(Int64(settings.idleTimeoutSeconds)))),
             configuration: .init(address: .hostname(host, port: port), serverName: "Ember"),
             onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? port) },
             logger: logger)
