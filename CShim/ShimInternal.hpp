@@ -49,6 +49,14 @@ struct InvalidArgument : std::exception {
     const char* what() const noexcept override { return message.c_str(); }
 };
 
+/// libtorch reports a failed CPU allocation as a plain c10::Error (and, inside TorchScript, wrapped in
+/// the interpreter's error); its message is the only sign of it.
+inline bool isOutOfMemoryMessage(const char* message) {
+    std::string text(message);
+    return text.find("can't allocate memory") != std::string::npos ||
+           text.find("CUDA out of memory") != std::string::npos;
+}
+
 /// Runs `body` and turns every exception into an error object; the one place the barrier lives.
 template <typename Body>
 CTorchShim_Error* guarded(CTorchShim_ErrorCode fallback, Body&& body) noexcept {
@@ -60,11 +68,12 @@ CTorchShim_Error* guarded(CTorchShim_ErrorCode fallback, Body&& body) noexcept {
     } catch (const c10::OutOfMemoryError& e) {
         return makeError(CTORCHSHIM_ERROR_OUT_OF_MEMORY, e.what_without_backtrace());
     } catch (const c10::Error& e) {
-        return makeError(fallback, e.what_without_backtrace());
+        auto message = e.what_without_backtrace();
+        return makeError(isOutOfMemoryMessage(message) ? CTORCHSHIM_ERROR_OUT_OF_MEMORY : fallback, message);
     } catch (const std::bad_alloc&) {
         return makeError(CTORCHSHIM_ERROR_OUT_OF_MEMORY, "out of memory");
     } catch (const std::exception& e) {
-        return makeError(fallback, e.what());
+        return makeError(isOutOfMemoryMessage(e.what()) ? CTORCHSHIM_ERROR_OUT_OF_MEMORY : fallback, e.what());
     } catch (...) {
         return makeError(CTORCHSHIM_ERROR_UNKNOWN, "unknown C++ exception");
     }

@@ -25,5 +25,16 @@ class Slow(torch.nn.Module):
         return x * 2 + y.sum() * 0
 
 
+class Hungry(torch.nn.Module):
+    """[N, 2] -> [N, 2]; allocates an input[0][0] x input[0][0] matrix first (a model that runs out of
+    memory on demand)."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        n = int(x[0][0].item())
+        scratch = torch.zeros(n, n)
+        return x + scratch.sum() * 0
+
+
 if __name__ == "__main__":
     torch.jit.script(Slow().eval()).save(os.path.join(HERE, "slow.pt"))
+    torch.jit.script(Hungry().eval()).save(os.path.join(HERE, "hungry.pt"))
