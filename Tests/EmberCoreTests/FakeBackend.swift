@@ -4,7 +4,7 @@ import Foundation
 
 /// A backend whose model doubles the number in each request body, records its batch sizes, and
 /// misbehaves on purpose: `boom` throws (failing the batch), `hang` sleeps past any short timeout,
-/// `bad` fails only its own request with 400, and a batch holding `gate` waits until the test
+/// `bad` fails only its own request with 400, `short` returns one answer too few, and a batch holding `gate` waits until the test
 /// calls ``release()`` (so tests control what is in flight without sleeping).
 final class FakeBackend: InferenceBackend, @unchecked Sendable {
     let delay: TimeInterval
@@ -57,13 +57,15 @@ final class FakeBackend: InferenceBackend, @unchecked Sendable {
             if texts.contains("boom") { throw LoadFailure() }
             if texts.contains("hang") { Thread.sleep(forTimeInterval: 2.5) }
             if backend.delay > 0 { Thread.sleep(forTimeInterval: backend.delay) }
-            return texts.map { text in
+            let answers = texts.map { text -> Result<InferenceOutput, ServerError> in
                 if text == "gate" { return .success(InferenceOutput(body: Array("opened".utf8), contentType: nil)) }
                 guard let number = Int(text) else {
                     return .failure(ServerError(status: 400, type: "BadRequestException", message: "not a number: \(text)"))
                 }
                 return .success(InferenceOutput(body: Array(String(number * 2).utf8), contentType: "text/plain"))
             }
+            // `short` answers one result too few for its batch.
+            return texts.contains("short") ? Array(answers.dropLast()) : answers
         }
 
         func unload() {}
