@@ -60,7 +60,7 @@ public struct Listeners: Sendable {
                             bodyTimeout: .milliseconds(Int64(settings.requestBodyTimeoutSeconds * 1000)))
                     ],
                     idleTimeout: .seconds(Int64(settings.idleTimeoutSeconds)))),
-            configuration: .init(address: .hostname(host, port: port), serverName: "Ember"),
+            configuration: .init(address: .hostname(host, port: port), serverName: "Ember", backlog: 1024),
             onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? port) },
             logger: logger)
     }
