@@ -140,7 +140,10 @@ let package = Package(
         .testTarget(name: "EmberTorchTests", dependencies: ["EmberTorch", "EmberArchive", "EmberCore"], exclude: ["Fixtures"]),
         .testTarget(
             name: "EmberServerTests",
-            dependencies: ["EmberServer", "EmberHTTP", "EmberCore", "EmberTorch", "EmberArchive"],
+            dependencies: [
+                "EmberServer", "EmberHTTP", "EmberCore", "EmberTorch", "EmberArchive",
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ],
             exclude: ["Fixtures"]),
         .testTarget(name: "EmberArchiveTests", dependencies: ["EmberArchive"]),
         .testTarget(name: "EmberCoreTests", dependencies: ["EmberCore"]),

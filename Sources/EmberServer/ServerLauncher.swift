@@ -32,7 +32,8 @@ struct ServerLauncher {
 
         let metrics = ServerMetrics()
         let registry = ModelRegistry(
-            backend: TorchInferenceBackend(logger: logger), configuration: configuration, metrics: metrics, logger: logger)
+            backend: TorchInferenceBackend(logger: logger), configuration: configuration, metrics: metrics, logger: logger,
+            fetcher: HTTPArchiveFetcher())
         let startup = ContinuousClock.now
         if let restored {
             await SnapshotRestore(models: restored.models, registry: registry, logger: logger).registerAll()

@@ -14,6 +14,13 @@ public actor ModelRegistry {
         let pool: WorkerPool
         var settings: ModelSettings
         let loadedAtStartup: Bool
+        /// An archive this server downloaded into the store; deleted when the version goes, as TorchServe does.
+        var downloadedFile: String? = nil
+
+        func removeFiles() {
+            archive.removeExtractedFiles()
+            if let downloadedFile { try? FileManager.default.removeItem(atPath: downloadedFile) }
+        }
     }
 
     struct Model {
@@ -29,11 +36,13 @@ public actor ModelRegistry {
     private let metrics: ServerMetrics
     private let logger: Logger
     private let extractionParent: URL?
+    private let fetcher: (any ArchiveFetcher)?
 
     public init(
         backend: any InferenceBackend, configuration: ServerConfiguration, metrics: ServerMetrics, logger: Logger,
-        extractionParent: URL? = nil
+        extractionParent: URL? = nil, fetcher: (any ArchiveFetcher)? = nil
     ) {
+        self.fetcher = fetcher
         self.backend = backend
         self.configuration = configuration
         self.metrics = metrics
@@ -65,19 +74,30 @@ public actor ModelRegistry {
     /// Registers an archive; answers TorchServe's status and message. A version that fails to start is
     /// removed again, its files deleted: nothing is left half-registered.
     public func register(_ registration: Registration) async throws(ServerError) -> (status: Int, message: String) {
-        let path = try ArchiveLocation.resolve(registration.url, modelStore: configuration.modelStore)
-        let archive = try await openArchive(path)
+        let (path, downloaded) = try await locate(registration.url)
+        let downloadedFile = downloaded ? path : nil
+        func discard(_ archive: ModelArchive) {
+            archive.removeExtractedFiles()
+            if let downloadedFile { try? FileManager.default.removeItem(atPath: downloadedFile) }
+        }
+        let archive: ModelArchive
+        do {
+            archive = try await openArchive(path)
+        } catch {
+            if downloaded { try? FileManager.default.removeItem(atPath: path) }
+            throw error
+        }
         let name = registration.modelName ?? archive.modelName
         let version = archive.modelVersion
         let key = name + "\u{0}" + version
         guard ModelName.isValid(name) else {
-            archive.removeExtractedFiles()
+            discard(archive)
             throw ServerError(
                 status: 400, type: "InvalidModelException",
                 message: "Model name \(name) is not valid: use letters, digits, '_', '-' and '.', starting with a letter or digit.")
         }
         guard models[name]?.versions[version] == nil, !pending.contains(key) else {
-            archive.removeExtractedFiles()
+            discard(archive)
             throw ServerError(
                 status: 409, type: "ConflictStatusException",
                 message: "Model version \(version) is already registered for model \(name)")
@@ -91,7 +111,7 @@ public actor ModelRegistry {
         let pool = makePool(name: name, version: version, archive: archive, settings: settings)
         let entry = Entry(
             archive: archive, url: registration.url, pool: pool, settings: settings,
-            loadedAtStartup: registration.atStartup)
+            loadedAtStartup: registration.atStartup, downloadedFile: downloadedFile)
         var model = models[name] ?? Model(defaultVersion: version, versions: [:])
         if configuration.models[name]?[version]?.defaultVersion == true { model.defaultVersion = version }
         model.versions[version] = entry
@@ -113,6 +133,34 @@ public actor ModelRegistry {
                 message: "Failed to start workers for model \(name) version: \(version): \(failure)")
         }
         return (200, "Model \"\(name)\" Version: \(version) registered with \(settings.minWorkers) initial workers")
+    }
+
+    /// The archive's path in the store, downloading an allow-listed URL first (true when downloaded).
+    private func locate(_ url: String) async throws(ServerError) -> (path: String, downloaded: Bool) {
+        switch try ArchiveLocation.resolve(url, modelStore: configuration.modelStore, allowedURLs: configuration.allowedURLs) {
+        case .local(let path):
+            return (path, false)
+        case .remote(let remote, let fileName):
+            guard let fetcher, let store = configuration.modelStore else {
+                throw ServerError(status: 400, type: "DownloadArchiveException", message: "Failed to download archive from: \(url)")
+            }
+            let destination = URL(fileURLWithPath: store).appendingPathComponent(fileName)
+            guard !FileManager.default.fileExists(atPath: destination.path) else {
+                throw ServerError(
+                    status: 500, type: "InternalServerException", message: "Model file already exists \(fileName)")
+            }
+            let allowed = configuration.allowedURLs
+            let outcome: Result<Void, ServerError> = await Blocking.run {
+                do throws(ServerError) {
+                    try fetcher.fetch(remote, to: destination, allowedURLs: allowed)
+                    return .success(())
+                } catch {
+                    return .failure(error)
+                }
+            }
+            try outcome.get()
+            return (destination.path, true)
+        }
     }
 
     private func openArchive(_ path: String) async throws(ServerError) -> ModelArchive {
@@ -225,7 +273,7 @@ public actor ModelRegistry {
         if models[name]?.versions.isEmpty == true { models[name] = nil }
         let timeout = configuration.unregisterModelTimeout
         await Blocking.run { entry.pool.shutdown(timeout: .seconds(timeout)) }
-        entry.archive.removeExtractedFiles()
+        entry.removeFiles()
         logger.info("model unregistered", metadata: ["model.name": "\(name)", "model.version": "\(version)"])
     }
 
