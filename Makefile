@@ -3,11 +3,12 @@
 # authorization on: the keys are in ./key_file.json, see README).
 # `make bench` builds release and benchmarks Ember against the in-process floor; `make bench-torchserve`
 # adds TorchServe 0.12.0 side by side (benchmarks/README.md). BENCH_ARGS passes options to benchmarks/run.py.
+# `make soak` builds release and runs benchmarks/soak.py (10 minutes; SOAK_ARGS="--minutes 2" for less).
 SWIFT ?= swift
 # Debian's libtorch calls whichever BLAS is installed; OpenBLAS would spin idle threads otherwise.
 export OPENBLAS_NUM_THREADS ?= 1
 
-.PHONY: deps deps-examples build release test serve examples bench bench-torchserve fuzz clean
+.PHONY: deps deps-examples build release test serve examples bench bench-torchserve soak fuzz clean
 
 deps:
 	@scripts/install-deps.sh build
@@ -38,6 +39,12 @@ bench: deps-examples
 
 bench-torchserve: deps-examples
 	/usr/bin/python3 benchmarks/run.py --torchserve $(BENCH_ARGS)
+
+# Predictions at high concurrency while scaling and registering/unregistering; counts every response,
+# prints the resident-memory curve and a verdict (benchmarks/soak.py --help).
+soak: deps-examples release
+	@test -f model_store/mlp.mar || examples/make_examples.sh
+	/usr/bin/python3 benchmarks/soak.py $(SOAK_ARGS)
 
 # libFuzzer with AddressSanitizer on the archive reader, request decoders and configuration parsers;
 # FUZZ_SECONDS per target (scripts/fuzz.sh).

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Installs the Debian packages Ember needs, only those missing. Usage: install-deps.sh [build|examples]
-#   build     libtorch, libzip, zlib, image codecs, pkg-config: enough to build and test
+#   build     libtorch, libzip, zlib, image codecs, pkg-config, and openssl + curl for the TLS tests:
+#             enough to build and test
 #   examples  also python3-torch and python3-torchvision, to generate the example models
 set -euo pipefail
 
-packages=(libtorch-dev libzip-dev zlib1g-dev libturbojpeg0-dev libpng-dev pkg-config)
+packages=(libtorch-dev libzip-dev zlib1g-dev libturbojpeg0-dev libpng-dev pkg-config openssl curl)
 if [[ "${1:-build}" == "examples" ]]; then
     packages+=(python3-torch python3-torchvision)
 fi

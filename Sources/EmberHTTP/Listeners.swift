@@ -1,5 +1,7 @@
 import EmberCore
 import Hummingbird
+import HummingbirdCore
+import HummingbirdTLS
 import Logging
 import NIOCore
 
@@ -25,41 +27,52 @@ public struct Listeners: Sendable {
 
     public typealias App = Application<ListenerResponder>
 
-    /// - Parameter onRunning: called with the bound port once the listener accepts connections.
-    public func inference(host: String, port: Int, onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) -> App {
+    /// - Parameters:
+    ///   - tls: serve TLS with these credentials (an `https://` address); nil: plain HTTP.
+    ///   - onRunning: called with the bound port once the listener accepts connections.
+    public func inference(
+        host: String, port: Int, tls: TLSCredentials? = nil, onRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+    ) throws -> App {
         let routes = InferenceRoutes(service: service, metrics: metrics)
-        return application(.inference, host: host, port: port, onRunning: onRunning, routes: routes.handle)
+        return try application(.inference, host: host, port: port, tls: tls, onRunning: onRunning, routes: routes.handle)
     }
 
-    public func management(host: String, port: Int, onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) -> App {
+    public func management(
+        host: String, port: Int, tls: TLSCredentials? = nil, onRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+    ) throws -> App {
         let routes = ManagementRoutes(service: service)
-        return application(.management, host: host, port: port, onRunning: onRunning, routes: routes.handle)
+        return try application(.management, host: host, port: port, tls: tls, onRunning: onRunning, routes: routes.handle)
     }
 
-    public func metrics(host: String, port: Int, onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) -> App {
+    public func metrics(
+        host: String, port: Int, tls: TLSCredentials? = nil, onRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+    ) throws -> App {
         let routes = MetricsRoutes(metrics: metrics, refresh: refreshMetrics)
-        return application(.metrics, host: host, port: port, onRunning: onRunning, routes: routes.handle)
+        return try application(.metrics, host: host, port: port, tls: tls, onRunning: onRunning, routes: routes.handle)
     }
 
     private func application(
-        _ listener: OpenAPIDocument.Listener, host: String, port: Int, onRunning: @escaping @Sendable (Int) async -> Void,
+        _ listener: OpenAPIDocument.Listener, host: String, port: Int, tls: TLSCredentials?,
+        onRunning: @escaping @Sendable (Int) async -> Void,
         routes: @escaping @Sendable (Request, RequestPath, ListenerResponder.RequestInfo) async throws -> Response
-    ) -> App {
+    ) throws -> App {
         var accessLog = logger
         accessLog[metadataKey: "log"] = "access"
         let responder = ListenerResponder(
             listener: listener, settings: settings, metrics: metrics, accessLog: accessLog, routes: routes)
+        // Idle connections close after the idle timeout; slow senders after the request deadlines.
+        let http1 = HTTPServerBuilder.http1(
+            configuration: .init(
+                additionalChannelHandlers: [
+                    RequestDeadlineHandler(
+                        headTimeout: .milliseconds(Int64(settings.requestHeadTimeoutSeconds * 1000)),
+                        bodyTimeout: .milliseconds(Int64(settings.requestBodyTimeoutSeconds * 1000)))
+                ],
+                idleTimeout: .seconds(Int64(settings.idleTimeoutSeconds))))
+        let server = try tls.map { try HTTPServerBuilder.tls(http1, tlsConfiguration: $0.configuration) } ?? http1
         return Application(
             responder: responder,
-            // Idle connections close after the idle timeout; slow senders after the request deadlines.
-            server: .http1(
-                configuration: .init(
-                    additionalChannelHandlers: [
-                        RequestDeadlineHandler(
-                            headTimeout: .milliseconds(Int64(settings.requestHeadTimeoutSeconds * 1000)),
-                            bodyTimeout: .milliseconds(Int64(settings.requestBodyTimeoutSeconds * 1000)))
-                    ],
-                    idleTimeout: .seconds(Int64(settings.idleTimeoutSeconds)))),
+            server: server,
             configuration: .init(address: .hostname(host, port: port), serverName: "Ember", backlog: 1024),
             onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? port) },
             logger: logger)

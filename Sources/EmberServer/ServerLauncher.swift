@@ -24,6 +24,11 @@ struct ServerLauncher {
         let snapshots = command.noConfigSnapshots
             ? nil : SnapshotStore(directory: ServerProcess.logDirectory.appendingPathComponent("config"))
         let (configuration, restored) = try loadConfiguration(snapshots: snapshots, logger: logger)
+        // Read and checked before any model loads: a missing or bad PEM file stops the start with its name.
+        let tls = try configuration.tlsFiles().map {
+            try TLSCredentials.load(certificateFile: $0.certificate, privateKeyFile: $0.privateKey)
+        }
+        func credentials(_ address: ListenerAddress) -> TLSCredentials? { address.scheme == "https" ? tls : nil }
         // One inter-op thread: parallelism comes from workers and their intra-op threads.
         try? TorchRuntime.setInterOpThreads(1)
         // Workers parallelise; OpenBLAS's own threads would only spin on the same cores (unless the
@@ -64,13 +69,19 @@ struct ServerLauncher {
                         service: PoolShutdownService(
                             registry: registry, timeout: .seconds(configuration.unregisterModelTimeout),
                             beforeShutdown: { await writer?.write(.shutdown) })),
-                    .init(service: listeners.inference(host: inference.host, port: inference.port) {
+                    .init(service: try listeners.inference(
+                        host: inference.host, port: inference.port, tls: credentials(inference)
+                    ) {
                         await announcer.bound("Inference API", scheme: inference.scheme, host: inference.host, port: $0)
                     }),
-                    .init(service: listeners.management(host: management.host, port: management.port) {
+                    .init(service: try listeners.management(
+                        host: management.host, port: management.port, tls: credentials(management)
+                    ) {
                         await announcer.bound("Management API", scheme: management.scheme, host: management.host, port: $0)
                     }),
-                    .init(service: listeners.metrics(host: metricsAddress.host, port: metricsAddress.port) {
+                    .init(service: try listeners.metrics(
+                        host: metricsAddress.host, port: metricsAddress.port, tls: credentials(metricsAddress)
+                    ) {
                         await announcer.bound("Metrics API", scheme: metricsAddress.scheme, host: metricsAddress.host, port: $0)
                     }),
                 ],

@@ -26,7 +26,7 @@ import Testing
             logger: logger)
         let ports = PortCollector()
         let group = ServiceGroup(
-            services: [listeners.inference(host: "127.0.0.1", port: 0) { await ports.set("inference", $0) }],
+            services: [try listeners.inference(host: "127.0.0.1", port: 0) { await ports.set("inference", $0) }],
             logger: logger)
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await group.run() }
@@ -39,7 +39,9 @@ import Testing
     }
 
     /// Sends `text` and reads for up to `wait` seconds: the bytes received, and whether the server closed.
-    static func exchange(port: Int, _ text: String, wait: TimeInterval) -> (received: [UInt8], closed: Bool) {
+    static func exchange(
+        port: Int, _ text: String, wait: TimeInterval, until enough: ([UInt8]) -> Bool = { _ in false }
+    ) -> (received: [UInt8], closed: Bool) {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { return ([], false) }
         defer { close(fd) }
@@ -61,6 +63,7 @@ import Testing
             if count == 0 { return (received, true) }
             if count < 0 { return (received, false) }  // still open when the wait ran out
             received += buffer[0..<count]
+            if enough(received) { return (received, false) }
         }
     }
 
@@ -81,7 +84,9 @@ import Testing
 
     @Test func aCompleteRequestIsAnsweredAndTheServerKeepsServing() async throws {
         try await withListener { port in
-            let reply = Self.exchange(port: port, "GET /ping HTTP/1.1\r\nHost: x\r\n\r\n", wait: 2)
+            let reply = Self.exchange(port: port, "GET /ping HTTP/1.1\r\nHost: x\r\n\r\n", wait: 20) {
+                String(decoding: $0, as: UTF8.self).contains("Healthy")
+            }
             let text = String(decoding: reply.received, as: UTF8.self)
             #expect(text.hasPrefix("HTTP/1.1 200"), "\(text)")
             #expect(text.contains("Healthy"))

@@ -84,10 +84,11 @@ struct TestServer: Sendable {
     }
 
     /// Starts the server with `models` registered at start-up, runs `body`, shuts down gracefully.
-    /// Token authorization is off unless `tokens` is given; snapshots are written only into `snapshots`.
+    /// Token authorization is off unless `tokens` is given; snapshots are written only into `snapshots`;
+    /// the inference listener serves TLS with `inferenceTLS` when given.
     static func with<T: Sendable>(
         models: [String] = ["mlp.mar", "slow.mar", "classifier.mar"], extraConfiguration: String = "",
-        tokens: TokenAuthorization? = nil, snapshots: SnapshotStore? = nil,
+        tokens: TokenAuthorization? = nil, snapshots: SnapshotStore? = nil, inferenceTLS: TLSCredentials? = nil,
         _ body: @Sendable (TestServer) async throws -> T
     ) async throws -> T {
         let store = try makeModelStore()
@@ -116,9 +117,11 @@ struct TestServer: Sendable {
                     .init(
                         service: PoolShutdownService(
                             registry: registry, timeout: .seconds(5), beforeShutdown: { await writer?.write(.shutdown) })),
-                    .init(service: listeners.inference(host: "127.0.0.1", port: 0) { await ports.set("inference", $0) }),
-                    .init(service: listeners.management(host: "127.0.0.1", port: 0) { await ports.set("management", $0) }),
-                    .init(service: listeners.metrics(host: "127.0.0.1", port: 0) { await ports.set("metrics", $0) }),
+                    .init(service: try listeners.inference(host: "127.0.0.1", port: 0, tls: inferenceTLS) {
+                        await ports.set("inference", $0)
+                    }),
+                    .init(service: try listeners.management(host: "127.0.0.1", port: 0) { await ports.set("management", $0) }),
+                    .init(service: try listeners.metrics(host: "127.0.0.1", port: 0) { await ports.set("metrics", $0) }),
                 ],
                 gracefulShutdownSignals: [], logger: logger))
         return try await withThrowingTaskGroup(of: Void.self) { tasks in

@@ -44,6 +44,9 @@ public struct ServerConfiguration: Sendable {
     public var allowedURLs: [String] = []
     /// `number_of_netty_threads`: I/O threads (0 = the default).
     public var ioThreads = 0
+    /// `private_key_file` / `certificate_file`: the PEM key and certificate chain `https://` listeners serve.
+    public var privateKeyFile: String?
+    public var certificateFile: String?
     /// The keys read from the file that Ember does not use (logged at start).
     public var unknownKeys: [String] = []
     /// Keys TorchServe has that Ember accepts but ignores (logged at debug level).
@@ -61,7 +64,7 @@ public struct ServerConfiguration: Sendable {
         "default_response_timeout", "default_startup_timeout", "unregister_model_timeout", "cors_allowed_origin",
         "cors_allowed_methods", "cors_allowed_headers", "enable_envvars_config", "disable_token_authorization",
         "enable_model_api", "default_service_handler", "allowed_urls", "number_of_netty_threads",
-        "token_expiration_min",
+        "token_expiration_min", "private_key_file", "certificate_file",
     ]
 
     /// The environment variable of `key` under `enable_envvars_config=true`: `TS_<KEY>`, but for
@@ -80,7 +83,7 @@ public struct ServerConfiguration: Sendable {
         "initial_worker_port", "initial_distribution_port", "prefer_direct_buffer", "use_native_io", "io_ratio",
         "model_server_home", "ipex_enable", "ipex_gpu_enable", "cpu_launcher_enable", "cpu_launcher_args",
         "ts_open_inference_protocol", "cpp_log_config", "debug", "use_env_allowed_urls", "model_snapshot",
-        "keystore", "keystore_pass", "keystore_type", "private_key_file", "certificate_file", "version",
+        "keystore", "keystore_pass", "keystore_type", "version",
     ]
 
     /// Builds the configuration from a properties text and the environment.
@@ -179,6 +182,8 @@ public struct ServerConfiguration: Sendable {
         case "default_service_handler": defaultServiceHandler = trimmed.isEmpty ? nil : trimmed
         case "allowed_urls": allowedURLs = trimmed.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
         case "number_of_netty_threads": ioThreads = max(0, try integer())
+        case "private_key_file": privateKeyFile = trimmed.isEmpty ? nil : trimmed
+        case "certificate_file": certificateFile = trimmed.isEmpty ? nil : trimmed
         case "token_expiration_min":
             guard let minutes = Double(trimmed), minutes > 0, minutes.isFinite else {
                 throw ConfigurationError("\(key) must be a positive number of minutes, got \"\(value)\"")
@@ -186,6 +191,26 @@ public struct ServerConfiguration: Sendable {
             tokenExpirationMinutes = minutes
         default: break
         }
+    }
+
+    /// The PEM files the `https://` listeners need: nil when every address is `http://`. An `https://`
+    /// address without both files is an error (TorchServe would make a self-signed certificate; Ember
+    /// does not).
+    public func tlsFiles() throws(ConfigurationError) -> (certificate: String, privateKey: String)? {
+        let secure = [
+            ("inference_address", inferenceAddress), ("management_address", managementAddress),
+            ("metrics_address", metricsAddress),
+        ].filter { $0.1.scheme == "https" }
+        guard let first = secure.first else { return nil }
+        guard let certificateFile, let privateKeyFile else {
+            let missing = [certificateFile == nil ? "certificate_file" : nil, privateKeyFile == nil ? "private_key_file" : nil]
+                .compactMap { $0 }
+            throw ConfigurationError(
+                "\(first.0) \(first.1) is https:// but \(missing.joined(separator: " and ")) "
+                    + "\(missing.count == 1 ? "is" : "are") not set: TLS needs a PEM private_key_file and "
+                    + "certificate_file (Ember does not generate a self-signed certificate)")
+        }
+        return (certificateFile, privateKeyFile)
     }
 
     /// `all`, or `a=a.mar,b.mar` / `a=a.mar b.mar` into entries.
