@@ -62,15 +62,18 @@ import FoundationNetworking
             try await ProcessTests.waitFor("Inference API bind to: http://127.0.0.1:[0-9]+", in: log, timeout: 60))
         let port = try #require(bound.split(separator: ":").last.flatMap { Int($0) })
 
-        var sockets: [Int32] = []
-        defer { for fd in sockets { close(fd) } }
-        var attempts = 0
-        while sockets.count < wanted, attempts < wanted * 2 {
-            attempts += 1
-            if let fd = Self.connect(port: port) { sockets.append(fd) }
-            // Let the server drain its accept queue now and then.
-            if sockets.count % 500 == 0 { try await Task.sleep(for: .milliseconds(20)) }
+        let sockets = try await offThePool {
+            var sockets: [Int32] = []
+            var attempts = 0
+            while sockets.count < wanted, attempts < wanted * 2 {
+                attempts += 1
+                if let fd = Self.connect(port: port) { sockets.append(fd) }
+                // Let the server drain its accept queue now and then.
+                if sockets.count % 500 == 0 { usleep(20_000) }
+            }
+            return sockets
         }
+        defer { for fd in sockets { close(fd) } }
         #expect(sockets.count == wanted)
 
         var request = URLRequest(url: try #require(URL(string: "http://127.0.0.1:\(port)/predictions/mlp")))

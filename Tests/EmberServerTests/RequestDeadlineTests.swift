@@ -40,7 +40,13 @@ import Testing
 
     /// Sends `text` and reads for up to `wait` seconds: the bytes received, and whether the server closed.
     static func exchange(
-        port: Int, _ text: String, wait: TimeInterval, until enough: ([UInt8]) -> Bool = { _ in false }
+        port: Int, _ text: String, wait: TimeInterval, until enough: @escaping @Sendable ([UInt8]) -> Bool = { _ in false }
+    ) async throws -> (received: [UInt8], closed: Bool) {
+        try await offThePool { exchangeBlocking(port: port, text, wait: wait, until: enough) }
+    }
+
+    static func exchangeBlocking(
+        port: Int, _ text: String, wait: TimeInterval, until enough: ([UInt8]) -> Bool
     ) -> (received: [UInt8], closed: Bool) {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { return ([], false) }
@@ -69,14 +75,14 @@ import Testing
 
     @Test func aRequestHeadThatNeverEndsIsCutOff() async throws {
         try await withListener { port in
-            let reply = Self.exchange(port: port, "GET /ping HTTP/1.1\r\nHost: x\r\nX-Slow: ", wait: 5)
+            let reply = try await Self.exchange(port: port, "GET /ping HTTP/1.1\r\nHost: x\r\nX-Slow: ", wait: 5)
             #expect(reply.closed, "the server kept a half-sent request head open")
         }
     }
 
     @Test func aBodyThatTricklesIsCutOff() async throws {
         try await withListener { port in
-            let reply = Self.exchange(
+            let reply = try await Self.exchange(
                 port: port, "POST /predictions/x HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\nabc", wait: 5)
             #expect(reply.closed, "the server kept a half-sent body open")
         }
@@ -84,7 +90,7 @@ import Testing
 
     @Test func aCompleteRequestIsAnsweredAndTheServerKeepsServing() async throws {
         try await withListener { port in
-            let reply = Self.exchange(port: port, "GET /ping HTTP/1.1\r\nHost: x\r\n\r\n", wait: 20) {
+            let reply = try await Self.exchange(port: port, "GET /ping HTTP/1.1\r\nHost: x\r\n\r\n", wait: 20) {
                 String(decoding: $0, as: UTF8.self).contains("Healthy")
             }
             let text = String(decoding: reply.received, as: UTF8.self)

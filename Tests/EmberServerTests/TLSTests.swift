@@ -20,6 +20,11 @@ import Testing
         return (process.terminationStatus, String(decoding: data, as: UTF8.self))
     }
 
+    /// `curl` with `arguments`, off the cooperative pool: it waits on the server this process runs.
+    static func curl(_ arguments: [String]) async throws -> (status: Int32, output: String) {
+        try await offThePool { try run("curl", arguments) }
+    }
+
     static func toolsAvailable() -> Bool {
         ["openssl", "curl"].allSatisfy { (try? run("sh", ["-c", "command -v \($0)"]).status) == 0 }
     }
@@ -46,30 +51,30 @@ import Testing
         let credentials = try TLSCredentials.load(
             certificateFile: certificate, privateKeyFile: directory.appendingPathComponent("key.pem").path)
         try await TestServer.with(models: ["mlp.mar"], inferenceTLS: credentials) { server in
-            let secure = try Self.run("curl", [
+            let secure = try await Self.curl([
                 "-sS", "--max-time", "20", "--cacert", certificate, "-o", "/dev/null", "-w", "%{http_code} %{ssl_verify_result}",
                 "https://127.0.0.1:\(server.inference)/ping",
             ])
             #expect(secure.status == 0)
             #expect(secure.output == "200 0")
             // TLS 1.2 is the floor; 1.3 is offered too.
-            let tls12 = try Self.run("curl", [
+            let tls12 = try await Self.curl([
                 "-sS", "--max-time", "20", "--cacert", certificate, "--tlsv1.2", "--tls-max", "1.2", "-o", "/dev/null",
                 "-w", "%{http_code}", "https://127.0.0.1:\(server.inference)/ping",
             ])
             #expect(tls12.output == "200")
-            let prediction = try Self.run("curl", [
+            let prediction = try await Self.curl([
                 "-sS", "--max-time", "20", "--cacert", certificate, "-H", "Content-Type: application/json",
                 "--data", "[1, 2, 3, 4]", "-w", "\n%{http_code}", "https://127.0.0.1:\(server.inference)/predictions/mlp",
             ])
             #expect(prediction.output.hasSuffix("\n200"))
             // Without the certificate as a trust root, the client refuses the server.
-            let untrusted = try Self.run("curl", [
+            let untrusted = try await Self.curl([
                 "-sS", "--max-time", "20", "-o", "/dev/null", "https://127.0.0.1:\(server.inference)/ping",
             ])
             #expect(untrusted.status != 0)
             // Plain HTTP to the TLS port gets no HTTP answer.
-            let plain = try Self.run("curl", [
+            let plain = try await Self.curl([
                 "-sS", "--max-time", "20", "-o", "/dev/null", "-w", "%{http_code}",
                 "http://127.0.0.1:\(server.inference)/ping",
             ])
@@ -160,7 +165,7 @@ import Testing
         let bound = try #require(
             try await ProcessTests.waitFor("Management API bind to: https://127.0.0.1:[0-9]+", in: served, timeout: 60))
         let port = try #require(bound.split(separator: ":").last.flatMap { Int($0) })
-        let models = try Self.run("curl", [
+        let models = try await Self.curl([
             "-sS", "--max-time", "20", "--cacert", certificate, "-w", "\n%{http_code}", "https://127.0.0.1:\(port)/models",
         ])
         #expect(models.output.hasSuffix("\n200"))
