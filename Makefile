@@ -1,4 +1,4 @@
-# Ember: `make test` installs what is missing, builds and runs every test;
+# Ember: `make test` installs what is missing, builds and runs every test and a short fuzz run;
 # `make serve` builds release and starts the server on config.properties and model_store/ (token
 # authorization on: the keys are in ./key_file.json, see README).
 # `make bench` builds release and benchmarks Ember against the in-process floor; `make bench-torchserve`
@@ -22,9 +22,11 @@ build: deps
 release: deps
 	$(SWIFT) build -c release
 
+# Every test, then a short fuzz run of each libFuzzer target (fixed seed, 10 s each; `make fuzz` for longer).
 test: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
+	FUZZ_SEED=1 scripts/fuzz.sh 10
 
 examples: deps-examples release
 	examples/make_examples.sh
