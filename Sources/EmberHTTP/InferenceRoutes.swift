@@ -49,9 +49,7 @@ struct InferenceRoutes: Sendable {
             try await service.requireModel(model)  // an unknown model is a 404 before a bad body is a 400
             throw error
         }
-        let headers = request.headers.map { ($0.name.canonicalName, $0.value) }
-        let input = InferenceInput(
-            body: payload.body, contentType: payload.contentType, requestID: info.id, headers: headers)
+        let input = InferenceInput(body: payload.body, contentType: payload.contentType, requestID: info.id)
         let output = try await service.predict(model: model, version: version, input: input)
         let elapsed = ContinuousClock.now - started
         metrics.registry.increment(
@@ -69,7 +67,8 @@ struct InferenceRoutes: Sendable {
     /// TorchServe's handlers read the form field `data`, else `body`; other bodies are the input.
     static func payload(body: [UInt8], contentType: String?) throws -> (body: [UInt8], contentType: String?) {
         guard let contentType else { return (body, nil) }
-        if let boundary = MultipartParser.boundary(fromContentType: contentType) {
+        let mediaType = mediaType(ofContentType: contentType)
+        if mediaType == "multipart/form-data", let boundary = MultipartParser.boundary(fromContentType: contentType) {
             let fields: [FormField]
             do {
                 fields = try MultipartParser.parse(body, boundary: boundary)
@@ -83,7 +82,6 @@ struct InferenceRoutes: Sendable {
             }
             return (field.value, field.contentType)
         }
-        let mediaType = contentType.split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
         if mediaType == "application/x-www-form-urlencoded" {
             // `curl --data-binary @image.jpg` sends this type for any file: a body that is not a form with a
             // data/body field is the input itself, as TorchServe's handlers end up seeing it.

@@ -26,9 +26,23 @@ final class HandlerPipeline: Sendable {
     /// A request after decoding: the rows it adds to the batch.
     private struct Prepared {
         var index: Int
-        var rows: [TorchTensor]
+        var rows: Rows
         var isMultiRow: Bool
         var shapeKey: [Int]
+    }
+
+    /// Images are tensors once decoded and preprocessed; JSON rows stay numbers until the batch
+    /// tensor is made from all of them at once (one allocation, no stack).
+    private enum Rows {
+        case images([TorchTensor])
+        case values([[Double]])
+
+        var count: Int {
+            switch self {
+            case .images(let images): images.count
+            case .values(let values): values.count
+            }
+        }
     }
 
     /// An answer and the forward time of the batch that produced it.
@@ -77,21 +91,37 @@ final class HandlerPipeline: Sendable {
     }
 
     private func forward(_ group: [Prepared]) throws -> [(Int, JSONValue, Duration)] {
-        let rows = group.flatMap(\.rows)
-        let input =
-            spec.input.isImage
-            ? try ImagePreprocessor(steps: spec.preprocess, decoder: decoder).batch(rows) : try TorchTensor.stack(rows)
+        let rowCount = group.reduce(0) { $0 + $1.rows.count }
+        let input = try batchTensor(group, rowCount: rowCount)
         let started = ContinuousClock.now
         let result = try module.forward([input])
         let forwardTime = ContinuousClock.now - started
         let output = try selectOutput(result)
-        let answers = try Postprocessor(steps: spec.postprocess, labels: labels).run(output, rows: rows.count)
+        let answers = try Postprocessor(steps: spec.postprocess, labels: labels).run(output, rows: rowCount)
         var cursor = 0
         return group.map { request in
             let slice = Array(answers[cursor..<cursor + request.rows.count])
             cursor += request.rows.count
             return (request.index, request.isMultiRow ? .array(slice) : slice[0], forwardTime)
         }
+    }
+
+    /// The model's input: the group's rows stacked along a new first dimension.
+    private func batchTensor(_ group: [Prepared], rowCount: Int) throws -> TorchTensor {
+        var images: [TorchTensor] = []
+        var values: [Double] = []
+        for request in group {
+            switch request.rows {
+            case .images(let tensors): images += tensors
+            case .values(let rows): for row in rows { values += row }
+            }
+        }
+        if case .tensor(let dtype, _) = spec.input {
+            let rowShape = group.first?.shapeKey ?? []
+            let torchType = TorchBackend.DType(rawValue: dtype.rawValue) ?? .float32
+            return try TorchTensor(Self.tensor(torchType, shape: [rowCount] + rowShape, values: values))
+        }
+        return try ImagePreprocessor(steps: spec.preprocess, decoder: decoder).batch(images)
     }
 
     private func selectOutput(_ output: ModelOutput) throws -> TorchTensor {
@@ -115,14 +145,13 @@ final class HandlerPipeline: Sendable {
         case .image:
             let preprocessor = ImagePreprocessor(steps: spec.preprocess, decoder: decoder)
             let image = try preprocessor.perImage(try preprocessor.decode(body))
-            return Prepared(index: index, rows: [image], isMultiRow: false, shapeKey: try image.info().shape)
+            return Prepared(index: index, rows: .images([image]), isMultiRow: false, shapeKey: try image.info().shape)
         case .tensor(let dtype, let shape):
             let torchType = TorchBackend.DType(rawValue: dtype.rawValue) ?? .float32
             let decoded = try JSONTensor.decode(
                 body, declaredShape: shape, dtypeName: dtype.rawValue,
                 integral: ![.float32, .float64].contains(torchType), boolean: torchType == .bool)
-            let rows = try decoded.rows.map { try TorchTensor(Self.tensor(torchType, shape: decoded.rowShape, values: $0)) }
-            return Prepared(index: index, rows: rows, isMultiRow: decoded.isMultiRow, shapeKey: decoded.rowShape)
+            return Prepared(index: index, rows: .values(decoded.rows), isMultiRow: decoded.isMultiRow, shapeKey: decoded.rowShape)
         }
     }
 

@@ -19,6 +19,13 @@ import Testing
         #expect(MultipartParser.boundary(fromContentType: "multipart/form-data") == nil)
     }
 
+    @Test func mediaTypeDropsParametersBlanksAndCase() {
+        #expect(mediaType(ofContentType: "application/json") == "application/json")
+        #expect(mediaType(ofContentType: " Application/JSON ; charset=utf-8") == "application/json")
+        #expect(mediaType(ofContentType: "\tmultipart/form-data;boundary=x") == "multipart/form-data")
+        #expect(mediaType(ofContentType: "") == "")
+    }
+
     @Test func fileAndTextFieldsKeepTheirBytes() throws {
         let binary: [UInt8] = [0xFF, 0xD8, 0x0D, 0x0A, 0x2D, 0x2D, 0x00, 0x42]
         let fields = try MultipartParser.parse(

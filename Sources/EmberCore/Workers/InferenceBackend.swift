@@ -5,13 +5,11 @@ public struct InferenceInput: Sendable {
     public var body: [UInt8]
     public var contentType: String?
     public var requestID: String
-    public var headers: [(String, String)]
 
-    public init(body: [UInt8], contentType: String? = nil, requestID: String, headers: [(String, String)] = []) {
+    public init(body: [UInt8], contentType: String? = nil, requestID: String) {
         self.body = body
         self.contentType = contentType
         self.requestID = requestID
-        self.headers = headers
     }
 }
 
