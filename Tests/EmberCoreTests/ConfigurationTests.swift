@@ -43,6 +43,18 @@ import Testing
         #expect(configuration.maxRequestSize == 6_553_500)
         #expect(configuration.defaultResponseTimeout == 120)
         #expect(!configuration.enableModelAPI)
+        #expect(configuration.workerIdleSpinMicroseconds == 300)
+    }
+
+    @Test func workerIdleSpinIsBounded() throws {
+        func spin(_ value: String) throws -> Int {
+            try ServerConfiguration(properties: "worker_idle_spin_us=\(value)", environment: [:]).workerIdleSpinMicroseconds
+        }
+        #expect(try spin("0") == 0)
+        #expect(try spin("50") == 50)
+        #expect(try spin("-3") == 0)
+        #expect(try spin("99999999") == 10_000)
+        #expect(throws: ConfigurationError.self) { try spin("fast") }
     }
 
     @Test func keysEnvironmentAndUnknowns() throws {

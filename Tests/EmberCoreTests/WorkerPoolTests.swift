@@ -4,13 +4,18 @@ import Logging
 import Testing
 
 @Suite struct WorkerPoolTests {
+    /// Workers that sleep as soon as the queue is empty, and workers that poll it for a while first
+    /// (`worker_idle_spin_us`): the same behaviour either way.
+    static let spins = [0, 3]
+
     func pool(
-        backend: FakeBackend, batchSize: Int = 1, delay: Int = 0, timeout: Int = 120, queue: Int = 100, workers: Int = 1
+        backend: FakeBackend, batchSize: Int = 1, delay: Int = 0, timeout: Int = 120, queue: Int = 100, workers: Int = 1,
+        spinMilliseconds: Int = 0
     ) throws -> WorkerPool {
         let pool = WorkerPool(
             modelName: "fake", modelVersion: "1.0", archive: try TestArchives.archive(), backend: backend,
             settings: .init(batchSize: batchSize, maxBatchDelayMilliseconds: delay, responseTimeoutSeconds: timeout,
-                            jobQueueSize: queue),
+                            jobQueueSize: queue, idleSpin: .milliseconds(spinMilliseconds)),
             logger: Logger(label: "test"))
         pool.scale(min: workers, max: workers)
         #expect(pool.waitUntilReady(timeout: .seconds(10)) == nil)
@@ -21,9 +26,9 @@ import Testing
         await pool.submit(InferenceInput(body: Array(text.utf8), requestID: UUID().uuidString))
     }
 
-    @Test func concurrentRequestsEachGetTheirOwnAnswerAndFormBatches() async throws {
+    @Test(arguments: spins) func concurrentRequestsEachGetTheirOwnAnswerAndFormBatches(spin: Int) async throws {
         let backend = FakeBackend(delay: 0.02)
-        let pool = try pool(backend: backend, batchSize: 8, delay: 50)
+        let pool = try pool(backend: backend, batchSize: 8, delay: 50, spinMilliseconds: spin)
         let answers = await withTaskGroup(of: (Int, String?).self) { group in
             for number in 0..<64 {
                 group.addTask { (number, await submit(pool, String(number)).text) }
@@ -92,8 +97,8 @@ import Testing
         pool.shutdown(timeout: .seconds(5))
     }
 
-    @Test func aBatchPastTheResponseTimeoutFailsWith500AndTheWorkerIsReplaced() async throws {
-        let pool = try pool(backend: FakeBackend(), timeout: 1)
+    @Test(arguments: spins) func aBatchPastTheResponseTimeoutFailsWith500AndTheWorkerIsReplaced(spin: Int) async throws {
+        let pool = try pool(backend: FakeBackend(), timeout: 1, spinMilliseconds: spin)
         let firstWorker = pool.workerInfo.map(\.id)
         let hung = await submit(pool, "hang")
         #expect(hung.failure == .workerDied)
@@ -104,8 +109,8 @@ import Testing
         pool.shutdown(timeout: .seconds(5))
     }
 
-    @Test func scalingUpAndDownUnderLoadFailsNoRequest() async throws {
-        let pool = try pool(backend: FakeBackend(delay: 0.005), batchSize: 4, delay: 5)
+    @Test(arguments: spins) func scalingUpAndDownUnderLoadFailsNoRequest(spin: Int) async throws {
+        let pool = try pool(backend: FakeBackend(delay: 0.005), batchSize: 4, delay: 5, spinMilliseconds: spin)
         let results = await withTaskGroup(of: Bool.self) { group in
             for client in 0..<8 {
                 group.addTask {
@@ -134,9 +139,9 @@ import Testing
         pool.shutdown(timeout: .seconds(5))
     }
 
-    @Test func scalingToZeroAnswers503ButFinishesQueuedWork() async throws {
+    @Test(arguments: spins) func scalingToZeroAnswers503ButFinishesQueuedWork(spin: Int) async throws {
         let backend = FakeBackend()
-        let pool = try pool(backend: backend)
+        let pool = try pool(backend: backend, spinMilliseconds: spin)
         async let first = submit(pool, "gate")
         try await eventually("the first request to run") { backend.batchesRunning == 1 }
         async let second = submit(pool, "2")
@@ -149,9 +154,9 @@ import Testing
         pool.shutdown(timeout: .seconds(5))
     }
 
-    @Test func shutdownDrainsInFlightRequests() async throws {
+    @Test(arguments: spins) func shutdownDrainsInFlightRequests(spin: Int) async throws {
         let backend = FakeBackend()
-        let pool = try pool(backend: backend)
+        let pool = try pool(backend: backend, spinMilliseconds: spin)
         async let inFlight = submit(pool, "gate")
         try await eventually("the request to run") { backend.batchesRunning == 1 }
         DispatchQueue.global().asyncAfter(deadline: .now() + .milliseconds(200)) { backend.release() }

@@ -28,6 +28,7 @@ extension ServerConfiguration {
         if let defaultServiceHandler { entries.append(("default_service_handler", defaultServiceHandler)) }
         if !allowedURLs.isEmpty { entries.append(("allowed_urls", allowedURLs.joined(separator: ","))) }
         entries.append(("number_of_netty_threads", String(ioThreads)))
+        entries.append(("worker_idle_spin_us", String(workerIdleSpinMicroseconds)))
         if let privateKeyFile { entries.append(("private_key_file", privateKeyFile)) }
         if let certificateFile { entries.append(("certificate_file", certificateFile)) }
         return entries

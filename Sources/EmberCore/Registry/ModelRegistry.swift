@@ -207,7 +207,8 @@ public actor ModelRegistry {
             settings: .init(
                 batchSize: settings.batchSize, maxBatchDelayMilliseconds: settings.maxBatchDelay,
                 responseTimeoutSeconds: settings.responseTimeout, jobQueueSize: settings.jobQueueSize,
-                intraOpThreads: settings.intraOpThreads),
+                intraOpThreads: settings.intraOpThreads,
+                idleSpin: .microseconds(configuration.workerIdleSpinMicroseconds)),
             observer: observer, logger: logger)
     }
 
