@@ -13,7 +13,7 @@ public struct ListenerResponder: HTTPResponder {
     let listener: OpenAPIDocument.Listener
     let settings: HTTPSettings
     let metrics: ServerMetrics
-    let accessLog: Logger
+    let accessLog: AccessLog?
     let routes: @Sendable (Request, RequestPath, RequestInfo) async throws -> Response
 
     /// Per-request facts the routes need.
@@ -24,7 +24,7 @@ public struct ListenerResponder: HTTPResponder {
     }
 
     public func respond(to request: Request, context: Context) async throws -> Response {
-        let id = UUID().uuidString.lowercased()
+        let id = RequestID.next()
         let started = ContinuousClock.now
         let path = RequestPath(request.uri.path)
         var logger = context.logger
@@ -52,9 +52,9 @@ public struct ListenerResponder: HTTPResponder {
         }
         metrics.recordResponse(status: Int(response.status.code))
         let elapsed = ContinuousClock.now - started
-        accessLog.info(
-            "\"\(request.method) \(request.uri) HTTP/1.1\" \(response.status.code) \(elapsed.milliseconds)",
-            metadata: ["request.id": "\(id)"])
+        accessLog?.record(
+            requestID: id, method: request.method.rawValue, uri: request.uri.description,
+            status: Int(response.status.code), milliseconds: elapsed.milliseconds)
         return response
     }
 

@@ -11,17 +11,20 @@ public struct Listeners: Sendable {
     public let settings: HTTPSettings
     public let metrics: ServerMetrics
     public let logger: Logger
+    /// One line per request (nil: none).
+    public let accessLog: AccessLog?
     /// Refreshes system gauges before `/metrics` renders.
     public let refreshMetrics: @Sendable () -> Void
 
     public init(
         service: any ModelService, settings: HTTPSettings, metrics: ServerMetrics, logger: Logger,
-        refreshMetrics: @escaping @Sendable () -> Void = {}
+        accessLog: AccessLog? = nil, refreshMetrics: @escaping @Sendable () -> Void = {}
     ) {
         self.service = service
         self.settings = settings
         self.metrics = metrics
         self.logger = logger
+        self.accessLog = accessLog
         self.refreshMetrics = refreshMetrics
     }
 
@@ -56,8 +59,6 @@ public struct Listeners: Sendable {
         onRunning: @escaping @Sendable (Int) async -> Void,
         routes: @escaping @Sendable (Request, RequestPath, ListenerResponder.RequestInfo) async throws -> Response
     ) throws -> App {
-        var accessLog = logger
-        accessLog[metadataKey: "log"] = "access"
         let responder = ListenerResponder(
             listener: listener, settings: settings, metrics: metrics, accessLog: accessLog, routes: routes)
         // Idle connections close after the idle timeout; slow senders after the request deadlines.

@@ -23,7 +23,7 @@ struct ServerLauncher {
         logger.logLevel = level
         let snapshots = command.noConfigSnapshots
             ? nil : SnapshotStore(directory: ServerProcess.logDirectory.appendingPathComponent("config"))
-        let (configuration, restored) = try loadConfiguration(snapshots: snapshots, logger: logger)
+        let (configuration, persisted, restored) = try loadConfiguration(snapshots: snapshots, logger: logger)
         // Read and checked before any model loads: a missing or bad PEM file stops the start with its name.
         let tls = try configuration.tlsFiles().map {
             try TLSCredentials.load(certificateFile: $0.certificate, privateKeyFile: $0.privateKey)
@@ -46,18 +46,20 @@ struct ServerLauncher {
             try await StartupModels(configuration: configuration, registry: registry, logger: logger).registerAll()
         }
         let writer = snapshots.map {
-            SnapshotWriter(store: $0, configuration: configuration, registry: registry, logger: logger)
+            SnapshotWriter(store: $0, configuration: persisted, registry: registry, logger: logger)
         }
         let registryService = RegistryService(registry: registry, metrics: metrics)
 
         let tokens = try TokenFile.start(configuration: configuration, logger: logger)
+        let accessLog = level <= .info ? AccessLog() : nil
+        defer { accessLog?.close() }
         let listeners = Listeners(
             service: writer.map { SnapshotService(base: registryService, writer: $0) } ?? registryService,
             settings: HTTPSettings(
                 maxRequestSize: configuration.maxRequestSize, corsAllowedOrigin: configuration.corsAllowedOrigin,
                 corsAllowedMethods: configuration.corsAllowedMethods, corsAllowedHeaders: configuration.corsAllowedHeaders,
                 enableModelAPI: configuration.enableModelAPI, version: EmberCommand.version, tokenAuthorization: tokens),
-            metrics: metrics, logger: logger, refreshMetrics: { SystemMetrics.record(into: metrics) })
+            metrics: metrics, logger: logger, accessLog: accessLog, refreshMetrics: { SystemMetrics.record(into: metrics) })
         let announcer = StartAnnouncer(expected: 3, logger: logger, startup: startup) { await writer?.write(.startup) }
         let inference = configuration.inferenceAddress
         let management = configuration.managementAddress
@@ -100,8 +102,12 @@ struct ServerLauncher {
 
     /// TorchServe's order: `TS_CONFIG_FILE`, `--ts-config`, the newest snapshot (unless `--ncs`; its
     /// models replace `--models`), `./config.properties`, defaults; then the command line's switches.
+    ///
+    /// `persisted` is what snapshots record: the configuration without `--disable-token-auth` and
+    /// `--enable-model-api`. Unlike TorchServe, a switch that loosens security lasts one run; a
+    /// restart without it (which restores the snapshot) is locked down again.
     private func loadConfiguration(snapshots: SnapshotStore?, logger: Logger) throws
-        -> (ServerConfiguration, SnapshotStore.Restored?)
+        -> (configuration: ServerConfiguration, persisted: ServerConfiguration, restored: SnapshotStore.Restored?)
     {
         let environment = ProcessInfo.processInfo.environment
         var configuration = ServerConfiguration()
@@ -122,6 +128,7 @@ struct ServerLauncher {
         if !command.models.isEmpty, restored == nil {
             configuration.loadModels = command.models.flatMap(ServerConfiguration.modelList)
         }
+        let persisted = configuration
         if command.enableModelAPI { configuration.enableModelAPI = true }
         // TorchServe: a TS_DISABLE_TOKEN_AUTHORIZATION variable wins over the flag.
         if command.disableTokenAuth, !configuration.environmentKeys.contains("disable_token_authorization") {
@@ -138,7 +145,7 @@ struct ServerLauncher {
         for key in configuration.ignoredKeys {
             logger.debug("TorchServe configuration key has no effect in Ember", metadata: ["key": "\(key)"])
         }
-        return (configuration, restored)
+        return (configuration, persisted, restored)
     }
 }
 

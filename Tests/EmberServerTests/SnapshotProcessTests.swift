@@ -14,14 +14,16 @@ import FoundationNetworking
         let management: Int
     }
 
-    static func start(binary: URL, directory: URL, store: URL, round: Int) async throws -> Running {
+    static func start(binary: URL, directory: URL, store: URL, round: Int, switches: [String] = []) async throws
+        -> Running
+    {
         let stderrFile = directory.appendingPathComponent("stderr-\(round).log")
         FileManager.default.createFile(atPath: stderrFile.path, contents: nil)
         let process = Process()
         process.executableURL = binary
         process.currentDirectoryURL = directory
         // --models counts only for the first start; later ones restore the snapshot instead.
-        process.arguments = ["--start", "--foreground", "--model-store", store.path, "--models", "mlp.mar"]
+        process.arguments = ["--start", "--foreground", "--model-store", store.path, "--models", "mlp.mar"] + switches
         process.standardOutput = FileHandle.nullDevice
         process.standardError = try FileHandle(forWritingTo: stderrFile)
         process.environment = ProcessInfo.processInfo.environment.merging([
@@ -98,5 +100,44 @@ import FoundationNetworking
         running.process.terminate()
         running.process.waitUntilExit()
         #expect(running.process.terminationStatus == 0)
+    }
+
+    /// `--disable-token-auth` and `--enable-model-api` hold for the run they were given to; the snapshot
+    /// keeps the models but not the switches, so a plain restart is locked down again.
+    @Test func securitySwitchesFromTheCommandLineLastOneRun() async throws {
+        let binary = try #require(ProcessTests.emberBinary())
+        let store = try TestServer.makeModelStore()
+        defer { try? FileManager.default.removeItem(at: store) }
+        let directory = store.appendingPathComponent("cwd")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        try Data("""
+            inference_address=http://127.0.0.1:0
+            management_address=http://127.0.0.1:0
+            metrics_address=http://127.0.0.1:0
+            """.utf8).write(to: directory.appendingPathComponent("config.properties"))
+
+        var running = try await Self.start(
+            binary: binary, directory: directory, store: store, round: 0, switches: ["--disable-token-auth", "--enable-model-api"])
+        defer { if running.process.isRunning { kill(running.process.processIdentifier, SIGKILL) } }
+        let registered = try await Self.call(
+            "POST", port: running.management, "/models?url=mlp.mar&model_name=mlp2&initial_workers=1&synchronous=true")
+        #expect(registered.0 == 200)
+        running.process.terminate()
+        running.process.waitUntilExit()
+
+        let snapshots = SnapshotStore(directory: directory.appendingPathComponent("logs/config")).snapshotFiles()
+        let newest = try #require(snapshots.first)
+        let properties = Dictionary(
+            try PropertiesFile.parse(String(contentsOf: newest, encoding: .utf8)).map { ($0.key, $0.value) },
+            uniquingKeysWith: { $1 })
+        #expect(properties["disable_token_authorization"] == "false")
+        #expect(properties["enable_model_api"] == "false")
+        #expect(properties["model_snapshot"]?.contains("mlp2") == true)
+
+        running = try await Self.start(binary: binary, directory: directory, store: store, round: 1)
+        // TorchServe answers a missing key with 400 InvalidKeyException.
+        #expect(try await Self.call("GET", port: running.management, "/models").0 == 400)
+        running.process.terminate()
+        running.process.waitUntilExit()
     }
 }
