@@ -9,6 +9,7 @@ import Foundation
 final class FakeBackend: InferenceBackend, @unchecked Sendable {
     let delay: TimeInterval
     let failLoads: Int
+    let loadDelay: TimeInterval
     fileprivate let lock = NSLock()
     private var batches: [Int] = []
     private var loads = 0
@@ -21,9 +22,10 @@ final class FakeBackend: InferenceBackend, @unchecked Sendable {
     /// Batches inside `infer` right now.
     var batchesRunning: Int { lock.withLock { running } }
 
-    init(delay: TimeInterval = 0, failLoads: Int = 0) {
+    init(delay: TimeInterval = 0, failLoads: Int = 0, loadDelay: TimeInterval = 0) {
         self.delay = delay
         self.failLoads = failLoads
+        self.loadDelay = loadDelay
     }
 
     var batchSizes: [Int] { lock.withLock { batches } }
@@ -36,6 +38,7 @@ final class FakeBackend: InferenceBackend, @unchecked Sendable {
             loads += 1
             return loads
         }
+        if loadDelay > 0 { Thread.sleep(forTimeInterval: loadDelay) }
         if attempt <= failLoads { throw LoadFailure() }
         return Model(backend: self)
     }

@@ -18,7 +18,7 @@ import Testing
                             jobQueueSize: queue, idleSpin: .milliseconds(spinMilliseconds)),
             logger: Logger(label: "test"))
         pool.scale(min: workers, max: workers)
-        #expect(pool.waitUntilReady(timeout: .seconds(10)) == nil)
+        #expect(pool.waitUntilReady(timeout: .seconds(10)) == .ready)
         return pool
     }
 
@@ -102,7 +102,7 @@ import Testing
         let firstWorker = pool.workerInfo.map(\.id)
         let hung = await submit(pool, "hang")
         #expect(hung.failure == .workerDied)
-        #expect(pool.waitUntilReady(timeout: .seconds(5)) == nil)
+        #expect(pool.waitUntilReady(timeout: .seconds(5)) == .ready)
         #expect(await submit(pool, "7").text == "14")
         #expect(pool.workerInfo.map(\.id) != firstWorker)
         #expect(pool.workerInfo.count == 1)
@@ -135,7 +135,7 @@ import Testing
             return all
         }
         #expect(results.allSatisfy { $0 })
-        #expect(pool.waitUntilReady(timeout: .seconds(5)) == nil)
+        #expect(pool.waitUntilReady(timeout: .seconds(5)) == .ready)
         pool.shutdown(timeout: .seconds(5))
     }
 
@@ -171,11 +171,11 @@ import Testing
             modelName: "fake", modelVersion: "1.0", archive: try TestArchives.archive(), backend: backend,
             settings: .init(), logger: Logger(label: "test"))
         pool.scale(min: 1, max: 1)
-        #expect(pool.waitUntilReady(timeout: .seconds(5))?.contains("fake load failure") == true)
+        #expect(pool.waitUntilReady(timeout: .seconds(5)) == .failed("fake load failure"))
         #expect(pool.loadError != nil)
         // The retry (after 1 s) loads it.
         try await Task.sleep(for: .milliseconds(1500))
-        #expect(pool.waitUntilReady(timeout: .seconds(5)) == nil)
+        #expect(pool.waitUntilReady(timeout: .seconds(5)) == .ready)
         #expect(backend.loadCount == 2)
         #expect(await submit(pool, "4").text == "8")
         pool.shutdown(timeout: .seconds(5))

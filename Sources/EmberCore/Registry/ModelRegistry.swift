@@ -126,11 +126,13 @@ public actor ModelRegistry {
         }
         pool.scale(min: settings.minWorkers, max: settings.maxWorkers)
         guard registration.synchronous else { return (202, "Processing worker updates...") }
-        if let failure = await Blocking.run({ pool.waitUntilReady(timeout: .seconds(settings.startupTimeout)) }) {
+        let readiness = await Blocking.run { pool.waitUntilReady(timeout: .seconds(settings.startupTimeout)) }
+        if readiness != .ready {
             await remove(name: name, version: version)
+            let reason = if case .failed(let reason) = readiness { reason } else { "workers not ready within startup_timeout" }
             throw ServerError(
                 status: 500, type: "InternalServerException",
-                message: "Failed to start workers for model \(name) version: \(version): \(failure)")
+                message: "Failed to start workers for model \(name) version: \(version): \(reason)")
         }
         return (200, "Model \"\(name)\" Version: \(version) registered with \(settings.minWorkers) initial workers")
     }
@@ -245,10 +247,13 @@ public actor ModelRegistry {
         guard synchronous else { return (202, "Processing worker updates...") }
         let pool = entry.pool
         let timeout = entry.settings.startupTimeout
-        if let failure = await Blocking.run({ pool.waitUntilReady(timeout: .seconds(timeout)) }) {
+        switch await Blocking.run({ pool.waitUntilReady(timeout: .seconds(timeout)) }) {
+        case .ready: break
+        case .timedOut: return (206, "Workers scaling in progress...")
+        case .failed(let reason):
             throw ServerError(
                 status: 500, type: "InternalServerException",
-                message: "Failed to start workers for model \(name) version: \(version ?? "null"): \(failure)")
+                message: "Failed to start workers for model \(name) version: \(version ?? "null"): \(reason)")
         }
         let suffix = version.map { ", version: \($0)" } ?? ""
         return (200, "Workers scaled to \(min) for model: \(name)\(suffix)")

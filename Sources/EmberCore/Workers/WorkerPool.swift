@@ -184,17 +184,25 @@ public final class WorkerPool: @unchecked Sendable {
         if minWorkers > 0, case .notLoaded = load { startLoading() }
     }
 
-    /// Waits until every active worker is ready, or the model failed to load. Returns nil on success,
-    /// else the load error (or "timed out").
-    public func waitUntilReady(timeout: Duration) -> String? {
+    /// How a wait for the workers ended.
+    public enum Readiness: Sendable, Equatable {
+        case ready
+        /// The model failed to load, for this reason.
+        case failed(String)
+        /// Workers were still starting when the wait ran out.
+        case timedOut
+    }
+
+    /// Waits until every active worker is ready, the model failed to load, or `timeout` passes.
+    public func waitUntilReady(timeout: Duration) -> Readiness {
         let deadline = Date().addingTimeInterval(TimeInterval(timeout.components.seconds))
         condition.lock()
         defer { condition.unlock() }
         while true {
-            if case .failed(let reason) = load { return reason }
+            if case .failed(let reason) = load { return .failed(reason) }
             let active = workers.filter { !$0.retiring && !$0.abandoned }
-            if active.count >= minWorkers, active.allSatisfy(\.ready) { return nil }
-            if !condition.wait(until: deadline) { return "timed out waiting for workers" }
+            if active.count >= minWorkers, active.allSatisfy(\.ready) { return .ready }
+            if !condition.wait(until: deadline) { return .timedOut }
         }
     }
 
