@@ -317,7 +317,12 @@ public final class WorkerPool: @unchecked Sendable {
     private func startWorker() {
         let worker = Worker(id: Self.workerIDs.next())
         workers.append(worker)
-        let thread = Thread { [self] in runWorker(worker) }
+        let thread = Thread { [self] in
+            // Foundation keeps the name to itself on Linux; the kernel's (15 bytes at most) is what
+            // `top -H`, `perf` and `gdb` show.
+            try? "ember-w\(worker.id)".write(toFile: "/proc/thread-self/comm", atomically: false, encoding: .utf8)
+            runWorker(worker)
+        }
         thread.name = "ember-worker-\(worker.id)"
         thread.start()
     }
