@@ -111,6 +111,10 @@ struct JSONTensor {
             flat.append(Double(number))
             return []
         case .double(let number):
+            // JSON has no NaN or infinity literals, but 1e999 parses to infinity.
+            guard number.isFinite else {
+                throw .badRequest("The input has a number too large to be finite (\(number)); NaN and infinities are not accepted.")
+            }
             guard !boolean else { throw .badRequest("Expected booleans for \(dtypeName); got \(number).") }
             guard !integral || Int64(exactly: number) != nil else {
                 throw .badRequest("Expected integers for \(dtypeName); got \(number).")

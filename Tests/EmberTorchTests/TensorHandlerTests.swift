@@ -58,6 +58,9 @@ import TorchBackend
         ("{not json", "not valid JSON"),
         ("", "empty"),
         (#"{"data": [1, 2, 3, 1e39]}"#, "does not fit in float32"),
+        (#"{"data": [1, 2, 3, 1e999]}"#, "NaN and infinities are not accepted"),
+        (#"{"data": [1, 2, 3, NaN]}"#, "not valid JSON"),
+        (#"{"data": [1, 2, 3, -Infinity]}"#, "not valid JSON"),
     ])
     func badTensorsAre400WithAClearMessage(input: String, fragment: String) throws {
         let results = try pipeline().answers([body(input), body("[1, 1, 1, 1]")])
