@@ -83,6 +83,8 @@ public final class WorkerPool: @unchecked Sendable {
         var inFlight: [Job] = []
         var batchStarted = ContinuousClock.now
         var batchSequence = 0
+        /// Counted towards the pool's size: neither leaving nor replaced.
+        var isActive: Bool { !retiring && !abandoned }
         /// Until when the worker polls for work instead of sleeping; set after each batch.
         var spinDeadline: ContinuousClock.Instant?
 
@@ -174,12 +176,12 @@ public final class WorkerPool: @unchecked Sendable {
         guard !stopped else { return }
         minWorkers = max(0, newMin)
         maxWorkers = max(minWorkers, newMax)
-        let active = workers.filter { !$0.retiring && !$0.abandoned }
+        let active = activeWorkers
         if active.count > maxWorkers {
             for worker in active.suffix(active.count - maxWorkers) { worker.retiring = true }
             condition.broadcast()
-        } else if active.count < minWorkers {
-            for _ in 0..<(minWorkers - active.count) { startWorker() }
+        } else {
+            startMissingWorkers()
         }
         if minWorkers > 0, case .notLoaded = load { startLoading() }
     }
@@ -200,7 +202,7 @@ public final class WorkerPool: @unchecked Sendable {
         defer { condition.unlock() }
         while true {
             if case .failed(let reason) = load { return .failed(reason) }
-            let active = workers.filter { !$0.retiring && !$0.abandoned }
+            let active = activeWorkers
             if active.count >= minWorkers, active.allSatisfy(\.ready) { return .ready }
             if !condition.wait(until: deadline) { return .timedOut }
         }
@@ -235,7 +237,7 @@ public final class WorkerPool: @unchecked Sendable {
     public var workerInfo: [WorkerInfo] {
         condition.lock()
         defer { condition.unlock() }
-        return workers.filter { !$0.retiring && !$0.abandoned }.map {
+        return activeWorkers.map {
             WorkerInfo(id: $0.id, startTime: $0.startTime, isReady: $0.ready)
         }
     }
@@ -256,7 +258,7 @@ public final class WorkerPool: @unchecked Sendable {
     public var readyWorkerCount: Int {
         condition.lock()
         defer { condition.unlock() }
-        return workers.filter { $0.ready && !$0.retiring && !$0.abandoned }.count
+        return activeWorkers.filter(\.ready).count
     }
 
     /// The last load failure, if loading failed.
@@ -314,6 +316,17 @@ public final class WorkerPool: @unchecked Sendable {
 
     // MARK: Workers
 
+    /// Workers that count towards the pool's size. Lock held.
+    private var activeWorkers: [Worker] { workers.filter(\.isActive) }
+
+    /// Starts workers until `minWorkers` are active. Lock held.
+    private func startMissingWorkers() {
+        let missing = minWorkers - activeWorkers.count
+        if missing > 0 {
+            for _ in 0..<missing { startWorker() }
+        }
+    }
+
     private func startWorker() {
         let worker = Worker(id: Self.workerIDs.next())
         workers.append(worker)
@@ -333,7 +346,7 @@ public final class WorkerPool: @unchecked Sendable {
         while true {
             // A retiring worker leaves once another worker can take the queue, or the queue is empty,
             // so scaling down never fails a queued request.
-            let othersActive = workers.contains { $0 !== worker && !$0.retiring && !$0.abandoned }
+            let othersActive = workers.contains { $0 !== worker && $0.isActive }
             if worker.abandoned || stopped || (worker.retiring && (queue.isEmpty || othersActive)) {
                 workers.removeAll { $0 === worker }
                 condition.broadcast()
@@ -458,10 +471,7 @@ public final class WorkerPool: @unchecked Sendable {
         }
         if !expired.isEmpty {
             workers.removeAll { $0.abandoned }
-            let active = workers.filter { !$0.retiring && !$0.abandoned }.count
-            if !stopped, active < minWorkers {
-                for _ in 0..<(minWorkers - active) { startWorker() }
-            }
+            if !stopped { startMissingWorkers() }
             condition.broadcast()
         }
         if !stopped, workers.contains(where: { !$0.inFlight.isEmpty }) {
