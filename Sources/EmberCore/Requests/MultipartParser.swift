@@ -10,9 +10,8 @@ public struct FormParseError: Error, CustomStringConvertible, Sendable, Equatabl
 public enum MultipartParser {
     /// The `boundary` parameter of a `multipart/form-data` content type, or nil for other types.
     public static func boundary(fromContentType contentType: String) -> String? {
-        let parts = contentType.split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces) }
-        guard let mediaType = parts.first, mediaType.lowercased() == "multipart/form-data" else { return nil }
-        for parameter in parts.dropFirst() {
+        guard mediaType(ofContentType: contentType) == "multipart/form-data" else { return nil }
+        for parameter in contentType.split(separator: ";").dropFirst().map({ $0.trimmingCharacters(in: .whitespaces) }) {
             let pair = parameter.split(separator: "=", maxSplits: 1).map(String.init)
             guard pair.count == 2, pair[0].trimmingCharacters(in: .whitespaces).lowercased() == "boundary" else { continue }
             var value = pair[1].trimmingCharacters(in: .whitespaces)
