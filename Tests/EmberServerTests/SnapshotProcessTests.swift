@@ -37,6 +37,20 @@ import FoundationNetworking
         return Running(process: process, management: port)
     }
 
+    /// The server's working directory inside `store`, with a `./config.properties` on ephemeral ports
+    /// plus `extra` lines (not `--ts-config`: a snapshot is restored only without `--ts-config`).
+    static func makeWorkingDirectory(in store: URL, extra: String = "") throws -> URL {
+        let directory = store.appendingPathComponent("cwd")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        try Data("""
+            inference_address=http://127.0.0.1:0
+            management_address=http://127.0.0.1:0
+            metrics_address=http://127.0.0.1:0
+            \(extra)
+            """.utf8).write(to: directory.appendingPathComponent("config.properties"))
+        return directory
+    }
+
     static func call(_ method: String, port: Int, _ path: String) async throws -> (Int, JSONValue?) {
         var request = URLRequest(url: try #require(URL(string: "http://127.0.0.1:\(port)\(path)")))
         request.httpMethod = method
@@ -57,16 +71,8 @@ import FoundationNetworking
         let binary = try #require(ProcessTests.emberBinary())
         let store = try TestServer.makeModelStore()
         defer { try? FileManager.default.removeItem(at: store) }
-        let directory = store.appendingPathComponent("cwd")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        // ./config.properties, not --ts-config: a snapshot is restored only without --ts-config.
-        try Data("""
-            inference_address=http://127.0.0.1:0
-            management_address=http://127.0.0.1:0
-            metrics_address=http://127.0.0.1:0
-            enable_model_api=true
-            disable_token_authorization=true
-            """.utf8).write(to: directory.appendingPathComponent("config.properties"))
+        let directory = try Self.makeWorkingDirectory(
+            in: store, extra: "enable_model_api=true\ndisable_token_authorization=true")
 
         var running = try await Self.start(binary: binary, directory: directory, store: store, round: 0)
         defer { if running.process.isRunning { kill(running.process.processIdentifier, SIGKILL) } }
@@ -108,13 +114,7 @@ import FoundationNetworking
         let binary = try #require(ProcessTests.emberBinary())
         let store = try TestServer.makeModelStore()
         defer { try? FileManager.default.removeItem(at: store) }
-        let directory = store.appendingPathComponent("cwd")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        try Data("""
-            inference_address=http://127.0.0.1:0
-            management_address=http://127.0.0.1:0
-            metrics_address=http://127.0.0.1:0
-            """.utf8).write(to: directory.appendingPathComponent("config.properties"))
+        let directory = try Self.makeWorkingDirectory(in: store)
 
         var running = try await Self.start(
             binary: binary, directory: directory, store: store, round: 0, switches: ["--disable-token-auth", "--enable-model-api"])
