@@ -1,3 +1,5 @@
+import Foundation
+
 /// An error reading, validating or writing a model archive.
 ///
 /// One type for every archive problem, each with its own message; compare `kind` to tell them apart.

@@ -1,4 +1,5 @@
 import CZlib
+import Foundation
 
 /// A gzip file read through zlib, reporting truncation and corruption instead of a short read.
 final class GzipReader {

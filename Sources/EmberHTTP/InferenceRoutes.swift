@@ -13,7 +13,7 @@ struct InferenceRoutes: Sendable {
             let healthy = await service.isHealthy()
             return ListenerResponder.json(["status": healthy ? "Healthy" : "Unhealthy"], status: healthy ? 200 : 500)
         case "predictions":
-            guard path.count >= 2, let model = path[1] else { throw APIError.resourceNotFound }
+            guard path.count >= 2, let model = path[1] else { throw ServerError.resourceNotFound }
             if request.method == .options {
                 try await service.requireModel(model)
                 return ListenerResponder.json(modelDescription(model))
@@ -25,14 +25,14 @@ struct InferenceRoutes: Sendable {
             case "ready":
                 let ready = await service.isReady()
                 return ListenerResponder.json(["ready": .bool(ready)], status: ready ? 200 : 503)
-            default: throw APIError.resourceNotFound
+            default: throw ServerError.resourceNotFound
             }
         case "v2" where path.count == 4 && path[1] == "models" && path[3] == "ready":
-            guard let model = path[2] else { throw APIError.resourceNotFound }
+            guard let model = path[2] else { throw ServerError.resourceNotFound }
             let ready = try await service.isModelReady(model)
             return ListenerResponder.json(["name": .string(model), "ready": .bool(ready)], status: ready ? 200 : 503)
         default:
-            throw APIError.resourceNotFound
+            throw ServerError.resourceNotFound
         }
     }
 
@@ -73,10 +73,10 @@ struct InferenceRoutes: Sendable {
             do {
                 fields = try MultipartParser.parse(body, boundary: boundary)
             } catch {
-                throw APIError.badRequest(error.message)
+                throw ServerError.badRequest(error.message)
             }
             guard let field = fields.last(where: { $0.name == "data" }) ?? fields.last(where: { $0.name == "body" }) else {
-                throw APIError.badRequest(
+                throw ServerError.badRequest(
                     "The multipart body has no field named \"data\" or \"body\"; fields sent: "
                         + fields.map(\.name).joined(separator: ", "))
             }

@@ -38,7 +38,7 @@ public struct ListenerResponder: HTTPResponder {
             } else {
                 response = try await routes(request, path, RequestInfo(id: id, logger: logger, settings: settings))
             }
-        } catch let error as APIError {
+        } catch let error as ServerError {
             response = Self.error(error)
         } catch is NIOTooManyBytesError {
             response = Self.error(.requestTooLarge(limit: settings.maxRequestSize))
@@ -61,7 +61,7 @@ public struct ListenerResponder: HTTPResponder {
     /// `/` answers only OPTIONS; `/api-description` answers any method (before any token check).
     private func apiDescription(_ request: Request, _ path: RequestPath) throws -> Response? {
         if path.count == 0 {
-            guard request.method == .options else { throw APIError.methodNotAllowed }
+            guard request.method == .options else { throw ServerError.methodNotAllowed }
             return Self.json(OpenAPIDocument.document(for: listener, version: settings.version))
         }
         if path.count == 1, path[0] == "api-description" {
@@ -78,8 +78,8 @@ public struct ListenerResponder: HTTPResponder {
             body: .init(byteBuffer: ByteBuffer(string: value.prettyPrinted())))
     }
 
-    static func error(_ error: APIError) -> Response {
-        json(error.body, status: error.status)
+    static func error(_ error: ServerError) -> Response {
+        json(error.httpBody, status: error.httpStatus)
     }
 }
 

@@ -6,18 +6,18 @@ struct ManagementRoutes: Sendable {
     let service: any ModelService
 
     func handle(_ request: Request, _ path: RequestPath, _ info: ListenerResponder.RequestInfo) async throws -> Response {
-        guard path[0] == "models" else { throw APIError.resourceNotFound }
+        guard path[0] == "models" else { throw ServerError.resourceNotFound }
         let method = request.method
         switch path.count {
         case 1:
             if method == .get { return await list(request) }
             if method == .post {
-                guard info.settings.enableModelAPI else { throw APIError.methodNotAllowed }
+                guard info.settings.enableModelAPI else { throw ServerError.modelAPIDisabled }
                 return try await register(request, info: info)
             }
-            throw APIError.methodNotAllowed
+            throw ServerError.methodNotAllowed
         case 2, 3:
-            guard let model = path[1] else { throw APIError.resourceNotFound }
+            guard let model = path[1] else { throw ServerError.resourceNotFound }
             let version = path[2]
             switch method {
             case .get:
@@ -26,7 +26,7 @@ struct ManagementRoutes: Sendable {
             case .put:
                 return try await scale(request, model: model, version: version ?? request.query("model_version"))
             case .delete:
-                guard info.settings.enableModelAPI else { throw APIError.methodNotAllowed }
+                guard info.settings.enableModelAPI else { throw ServerError.modelAPIDisabled }
                 return reply(try await service.unregister(model: model, version: version))
             case .options:
                 return ListenerResponder.json([
@@ -34,18 +34,18 @@ struct ManagementRoutes: Sendable {
                     "info": ["title": .string("RESTful Management API for: \(model)"), "version": "1.0.0"],
                 ])
             default:
-                throw APIError.methodNotAllowed
+                throw ServerError.methodNotAllowed
             }
         case 4 where path[3] == "set-default":
-            guard let model = path[1], let version = path[2] else { throw APIError.resourceNotFound }
+            guard let model = path[1], let version = path[2] else { throw ServerError.resourceNotFound }
             if method == .get {
                 // TorchServe routes GET …/set-default to describe (contract §3.1).
                 return ListenerResponder.json(try await service.describe(model: model, version: .defaultVersion))
             }
-            guard method == .put else { throw APIError.methodNotAllowed }
+            guard method == .put else { throw ServerError.methodNotAllowed }
             return reply(try await service.setDefault(model: model, version: version))
         default:
-            throw APIError.resourceNotFound
+            throw ServerError.resourceNotFound
         }
     }
 
@@ -66,7 +66,7 @@ struct ManagementRoutes: Sendable {
         let maxWorkers = request.query("max_worker").flatMap { Int($0) } ?? minWorkers
         let synchronous = request.query("synchronous") == "true"
         guard maxWorkers >= minWorkers else {
-            throw APIError.badRequest("max_worker cannot be less than min_worker.")
+            throw ServerError.badRequest("max_worker cannot be less than min_worker.")
         }
         return reply(
             try await service.scale(
@@ -74,15 +74,14 @@ struct ManagementRoutes: Sendable {
     }
 
     private func register(_ request: Request, info: ListenerResponder.RequestInfo) async throws -> Response {
-        let contentType = request.headers[.contentType]?.split(separator: ";").first?.trimmingCharacters(in: .whitespaces)
         let parameters: RegisterRequest
-        if contentType?.lowercased() == "application/json" {
+        if request.headers[.contentType].map(mediaType(ofContentType:)) == "application/json" {
             let body = try await request.collectBytes(limit: info.settings.maxRequestSize)
             parameters = try RegisterParameters.fromJSON(body)
         } else {
             parameters = RegisterParameters.fromQuery(request.queryPairs)
         }
-        guard parameters.url != nil else { throw APIError.badRequest("Parameter url is required.") }
+        guard parameters.url != nil else { throw ServerError.badRequest("Parameter url is required.") }
         return reply(try await service.register(parameters))
     }
 }

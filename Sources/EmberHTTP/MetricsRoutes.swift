@@ -7,7 +7,7 @@ struct MetricsRoutes: Sendable {
     let refresh: @Sendable () -> Void
 
     func handle(_ request: Request, _ path: RequestPath, _ info: ListenerResponder.RequestInfo) async throws -> Response {
-        guard path[0] == "metrics" else { throw APIError.resourceNotFound }
+        guard path[0] == "metrics" else { throw ServerError.resourceNotFound }
         refresh()
         let names = request.queryPairs.filter { $0.name == "name[]" }.map(\.value)
         let text = metrics.registry.render(names: names.isEmpty ? nil : Set(names))

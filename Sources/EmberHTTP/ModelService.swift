@@ -3,7 +3,7 @@ import EmberCore
 /// What the HTTP listeners need from the server, in HTTP-free terms. The server wires EmberCore's
 /// registry and worker pools behind it; tests can use a small fake.
 ///
-/// Every method throws ``APIError`` for answers in TorchServe's error shape; anything else becomes a 500.
+/// Every method throws ``ServerError`` for answers in TorchServe's error shape; anything else becomes a 500.
 public protocol ModelService: Sendable {
     /// Runs one inference. `version` nil means the default version.
     func predict(model: String, version: String?, input: InferenceInput) async throws -> InferenceOutput
@@ -46,6 +46,17 @@ public struct ServiceResponse: Sendable {
     public static func status(_ message: String, code: Int = 200) -> ServiceResponse {
         ServiceResponse(status: code, body: ["status": .string(message)])
     }
+
+    /// A management call's outcome as TorchServe answers it: 200 done, 202 accepted, 206 still scaling.
+    public init(_ result: ManagementResult) {
+        let code =
+            switch result {
+            case .completed: 200
+            case .accepted: 202
+            case .inProgress: 206
+            }
+        self = .status(result.message, code: code)
+    }
 }
 
 public enum DescribeTarget: Sendable, Equatable {
@@ -61,12 +72,9 @@ public struct RegisterRequest: Sendable, Equatable {
     public var modelName: String?
     public var handler: String?
     public var runtime: String?
-    public var batchSize: Int?
-    public var maxBatchDelay: Int?
-    public var initialWorkers: Int?
     public var synchronous: Bool = true
-    public var responseTimeout: Int?
-    public var startupTimeout: Int?
+    /// `initial_workers`, `batch_size`, `max_batch_delay`, `response_timeout`, `startup_timeout`.
+    public var settings = ModelSettings.Partial()
 
     public init() {}
 }

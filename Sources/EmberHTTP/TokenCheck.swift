@@ -14,19 +14,19 @@ extension ListenerResponder {
         case .metrics:
             return nil
         case .inference:
-            guard tokens.check(header, for: .inference) else { throw APIError.tokenAuthorizationFailed }
+            guard tokens.check(header, for: .inference) else { throw ServerError.tokenAuthorizationFailed }
             return nil
         case .management:
             if path.count == 1, path[0] == "token" {
                 guard let scope = request.query("type").flatMap(TokenAuthorization.Scope.init(rawValue:)),
                     try tokens.rotate(scope, authorizedBy: header)
-                else { throw APIError.tokenAuthenticationFailed }
+                else { throw ServerError.tokenAuthenticationFailed }
                 // TorchServe answers an empty JSON response: a single newline.
                 var headers = HTTPFields()
                 headers[.contentType] = "application/json"
                 return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: "\n")))
             }
-            guard tokens.check(header, for: .management) else { throw APIError.tokenAuthorizationFailed }
+            guard tokens.check(header, for: .management) else { throw ServerError.tokenAuthorizationFailed }
             return nil
         }
     }
@@ -36,14 +36,14 @@ extension ServerError {
     /// A missing, wrong or expired key (TorchServe's `InvalidKeyException`, 400 not 401).
     public static var tokenAuthorizationFailed: Self {
         .init(
-            status: 400, type: "InvalidKeyException",
-            message: "Token Authorization failed. Token either incorrect, expired, or not provided correctly")
+            .tokenRejected,
+            "Token Authorization failed. Token either incorrect, expired, or not provided correctly")
     }
 
     /// A `/token` rotation without the API key or without a valid `type` (note: *Authentication*).
     public static var tokenAuthenticationFailed: Self {
         .init(
-            status: 400, type: "InvalidKeyException",
-            message: "Token Authentication failed. Token either incorrect, expired, or not provided correctly")
+            .tokenRejected,
+            "Token Authentication failed. Token either incorrect, expired, or not provided correctly")
     }
 }

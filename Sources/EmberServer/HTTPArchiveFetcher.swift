@@ -12,8 +12,7 @@ struct HTTPArchiveFetcher: ArchiveFetcher {
     var timeout: TimeInterval = 300
 
     func fetch(_ url: URL, to destination: URL, allowedURLs: [String]) throws(ServerError) {
-        let failure = ServerError(
-            status: 400, type: "DownloadArchiveException", message: "Failed to download archive from: \(url.absoluteString)")
+        let failure = ServerError(.downloadFailed, "Failed to download archive from: \(url.absoluteString)")
         let partial = destination.deletingLastPathComponent()
             .appendingPathComponent(".\(destination.lastPathComponent).\(UUID().uuidString).part")
         guard FileManager.default.createFile(atPath: partial.path, contents: nil),
@@ -36,7 +35,7 @@ struct HTTPArchiveFetcher: ArchiveFetcher {
             try FileManager.default.moveItem(at: partial, to: destination)
         } catch {
             try? FileManager.default.removeItem(at: partial)
-            throw ServerError(status: 500, type: "InternalServerException", message: "Failed to save model: \(url.absoluteString)")
+            throw ServerError(.internalError, "Failed to save model: \(url.absoluteString)")
         }
     }
 }

@@ -26,21 +26,15 @@ struct RegistryService: ModelService {
             throw ServerError.badRequest("Invalid RuntimeType value: \(runtime)")
         }
         let registration = ModelRegistry.Registration(
-            url: url, modelName: request.modelName,
-            requested: .init(
-                batchSize: request.batchSize, maxBatchDelay: request.maxBatchDelay, initialWorkers: request.initialWorkers,
-                responseTimeout: request.responseTimeout, startupTimeout: request.startupTimeout),
-            synchronous: request.synchronous)
-        let (status, message) = try await registry.register(registration)
-        return .status(message, code: status)
+            url: url, modelName: request.modelName, settings: request.settings, synchronous: request.synchronous)
+        return ServiceResponse(try await registry.register(registration))
     }
 
     func scale(model: String, version: String?, minWorkers: Int, maxWorkers: Int, synchronous: Bool) async throws
         -> ServiceResponse
     {
-        let (status, message) = try await registry.scale(
-            name: model, version: version, min: minWorkers, max: maxWorkers, synchronous: synchronous)
-        return .status(message, code: status)
+        ServiceResponse(
+            try await registry.scale(name: model, version: version, min: minWorkers, max: maxWorkers, synchronous: synchronous))
     }
 
     func describe(model: String, version: DescribeTarget) async throws -> JSONValue {
@@ -58,11 +52,11 @@ struct RegistryService: ModelService {
     }
 
     func unregister(model: String, version: String?) async throws -> ServiceResponse {
-        .status(try await registry.unregister(name: model, version: version))
+        ServiceResponse(try await registry.unregister(name: model, version: version))
     }
 
     func setDefault(model: String, version: String) async throws -> ServiceResponse {
-        .status(try await registry.setDefault(name: model, version: version))
+        ServiceResponse(try await registry.setDefault(name: model, version: version))
     }
 
     func isHealthy() async -> Bool { await registry.isHealthy() }

@@ -11,9 +11,9 @@ struct StartupModels {
     func registerAll() async throws {
         for (name, url) in try entries() {
             do {
-                let (_, message) = try await registry.register(
+                let result = try await registry.register(
                     .init(url: url, modelName: name, synchronous: true, atStartup: true))
-                logger.info("\(message)")
+                logger.info("\(result.message)")
             } catch {
                 // One broken archive does not stop the others from serving.
                 logger.error("start-up model failed", metadata: ["url": "\(url)", "error": "\(error)"])

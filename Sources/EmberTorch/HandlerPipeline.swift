@@ -76,7 +76,7 @@ final class HandlerPipeline: Sendable {
             guard group.count > 1 else {
                 let failure = Self.failure(for: error)
                 logger.warning(
-                    "inference failed", metadata: ["error": "\(error)", "status": "\(failure.status)"])
+                    "inference failed", metadata: ["error": "\(error)", "error.code": "\(failure.code)"])
                 return [(group[0].index, .failure(failure))]
             }
             // One bad request must not fail the others batched with it: run each alone.
@@ -133,9 +133,8 @@ final class HandlerPipeline: Sendable {
             if case .list = output { selected = output[0] } else { selected = output }
         }
         guard let tensor = selected?.tensor else {
-            throw ServerError(
-                status: 503, type: "InternalServerException",
-                message: "The model output has no tensor at \(spec.modelOutput.map { "\($0)" } ?? "the top level")")
+            throw ServerError(.predictionFailed,
+                "The model output has no tensor at \(spec.modelOutput.map { "\($0)" } ?? "the top level")")
         }
         return tensor
     }

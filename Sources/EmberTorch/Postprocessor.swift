@@ -36,15 +36,12 @@ struct Postprocessor {
             case (.identity, _):
                 continue
             default:
-                throw ServerError(
-                    status: 500, type: "InternalServerException",
-                    message: "postprocess step \(step) cannot follow the previous steps")
+                throw ServerError(.internalError, "postprocess step \(step) cannot follow the previous steps")
             }
         }
         let answers = try render(stage, labelled: labelled)
         guard answers.count == rows else {
-            throw ServerError(
-                status: 503, type: "InternalServerException", message: "number of batch response mismatched")
+            throw ServerError(.predictionFailed, "number of batch response mismatched")
         }
         return answers
     }
@@ -94,9 +91,8 @@ struct Postprocessor {
         let classes = try indices.value().int64s ?? []
         let shape = probabilities.shape
         guard shape.count == 3 else {
-            throw ServerError(
-                status: 503, type: "InternalServerException",
-                message: "segmentation needs an [N, C, H, W] output; got \(shape) after max over classes")
+            throw ServerError(.predictionFailed,
+                "segmentation needs an [N, C, H, W] output; got \(shape) after max over classes")
         }
         let flat = probabilities.doubleValues
         let (height, width) = (shape[1], shape[2])

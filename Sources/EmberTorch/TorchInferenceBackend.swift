@@ -60,10 +60,8 @@ final class TorchLoadedModel: LoadedModel {
                         status: 200, body: Array(answer.value.prettyPrinted().utf8), contentType: "application/json",
                         forwardTime: answer.forwardTime))
             case .failure(let failure):
-                .failure(ServerError(status: failure.status, type: failure.type, message: failure.message))
+                .failure(failure)
             }
         }
     }
-
-    func unload() {}
 }

@@ -63,7 +63,7 @@ final class FakeBackend: InferenceBackend, @unchecked Sendable {
             let answers = texts.map { text -> Result<InferenceOutput, ServerError> in
                 if text == "gate" { return .success(InferenceOutput(body: Array("opened".utf8), contentType: nil)) }
                 guard let number = Int(text) else {
-                    return .failure(ServerError(status: 400, type: "BadRequestException", message: "not a number: \(text)"))
+                    return .failure(.badRequest("not a number: \(text)"))
                 }
                 return .success(InferenceOutput(body: Array(String(number * 2).utf8), contentType: "text/plain"))
             }
@@ -71,7 +71,6 @@ final class FakeBackend: InferenceBackend, @unchecked Sendable {
             return texts.contains("short") ? Array(answers.dropLast()) : answers
         }
 
-        func unload() {}
     }
 }
 

@@ -17,11 +17,11 @@ import Testing
     @Test func workersStillStartingWhenTheWaitEndsAnswer206() async throws {
         let registry = try registry(backend: FakeBackend(loadDelay: 3))
         let registered = try await registry.register(
-            .init(url: "fake", requested: .init(initialWorkers: 0, startupTimeout: 1)))
-        #expect(registered.status == 200)
+            .init(url: "fake", settings: .init(startupTimeout: .seconds(1))))
+        #expect(registered == .completed(registered.message))
+        #expect(registered.message.hasSuffix("registered with 0 initial workers. Use scale workers API to add workers for the model."))
         let scaled = try await registry.scale(name: "fake", version: nil, min: 1, max: 1, synchronous: true)
-        #expect(scaled.status == 206)
-        #expect(scaled.message == "Workers scaling in progress...")
+        #expect(scaled == .inProgress("Workers scaling in progress..."))
         // The workers keep starting after the answer.
         let pool = try await registry.pool("fake", version: nil)
         #expect(pool.waitUntilReady(timeout: .seconds(10)) == .ready)
@@ -30,10 +30,9 @@ import Testing
 
     @Test func workersReadyInTimeAnswer200() async throws {
         let registry = try registry(backend: FakeBackend())
-        _ = try await registry.register(.init(url: "fake", requested: .init(initialWorkers: 0)))
+        _ = try await registry.register(.init(url: "fake"))
         let scaled = try await registry.scale(name: "fake", version: nil, min: 2, max: 2, synchronous: true)
-        #expect(scaled.status == 200)
-        #expect(scaled.message == "Workers scaled to 2 for model: fake")
+        #expect(scaled == .completed("Workers scaled to 2 for model: fake"))
         await registry.shutdownAll(timeout: .seconds(5))
     }
 }

@@ -74,8 +74,7 @@ import Testing
         async let third = submit(pool, "3")
         try await eventually("two queued requests") { pool.pendingRequests == 2 }
         let refused = await submit(pool, "4")
-        #expect(refused.failure?.status == 503)
-        #expect(refused.failure?.type == "ServiceUnavailableException")
+        #expect(refused.failure?.code == .noWorker)
         backend.release()
         let results = await [first, second, third]
         #expect(results.map(\.text) == ["opened", "4", "6"])
@@ -88,11 +87,11 @@ import Testing
         #expect(failed.failure == .predictionFailed)
         #expect(await submit(pool, "5").text == "10")
         let short = await submit(pool, "short")
-        #expect(short.failure?.status == 503)
+        #expect(short.failure == .batchResponseMismatch)
         #expect(short.failure?.message == "number of batch response mismatched")
         #expect(await submit(pool, "4").text == "8")
         let bad = await submit(pool, "bad")
-        #expect(bad.failure?.status == 400)
+        #expect(bad.failure?.code == .badRequest)
         #expect(await submit(pool, "6").text == "12")
         pool.shutdown(timeout: .seconds(5))
     }
@@ -150,7 +149,7 @@ import Testing
         backend.release()
         #expect(await [first, second].map(\.text) == ["opened", "4"])
         try await eventually("the worker to retire") { pool.workerInfo.isEmpty }
-        #expect(await submit(pool, "3").failure?.status == 503)
+        #expect(await submit(pool, "3").failure?.code == .noWorker)
         pool.shutdown(timeout: .seconds(5))
     }
 
@@ -162,7 +161,7 @@ import Testing
         DispatchQueue.global().asyncAfter(deadline: .now() + .milliseconds(200)) { backend.release() }
         pool.shutdown(timeout: .seconds(10))
         #expect(await inFlight.text == "opened")
-        #expect(await submit(pool, "9").failure?.status == 503)
+        #expect(await submit(pool, "9").failure?.code == .noWorker)
     }
 
     @Test func aFailedLoadIsReportedAndRetried() async throws {

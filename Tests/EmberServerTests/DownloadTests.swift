@@ -66,13 +66,13 @@ import Testing
                 }
             }
             #expect(await register("\(base)/outside.mar", name: "a")?.message.contains("does not match any allowed URL") == true)
-            #expect(await register("\(base)/models/redirect-out.mar", name: "b")?.type == "DownloadArchiveException")
-            #expect(await register("\(base)/models/gone.mar", name: "c")?.status == 400)
+            #expect(await register("\(base)/models/redirect-out.mar", name: "b")?.code == .downloadFailed)
+            #expect(await register("\(base)/models/gone.mar", name: "c")?.code == .downloadFailed)
             #expect(await register("\(base)/models/mlp.mar", name: "mlp") == nil)
             let downloaded = store.appendingPathComponent("mlp.mar")
             #expect(FileManager.default.fileExists(atPath: downloaded.path))
             // The same file again: TorchServe's 500.
-            #expect(await register("\(base)/models/mlp.mar", name: "again")?.status == 500)
+            #expect(await register("\(base)/models/mlp.mar", name: "again")?.code == .internalError)
             #expect(await register("\(base)/models/redirect-in.mar", name: "viaRedirect") == nil)
             _ = try await registry.unregister(name: "mlp", version: nil)
             #expect(!FileManager.default.fileExists(atPath: downloaded.path))
@@ -88,7 +88,7 @@ import Testing
                 _ = try await tiny.register(.init(url: "\(base)/models/mlp.mar", modelName: "big"))
                 Issue.record("an archive over the size limit was accepted")
             } catch {
-                #expect((error as? ServerError)?.type == "DownloadArchiveException")
+                #expect((error as? ServerError)?.code == .downloadFailed)
             }
             #expect(!FileManager.default.fileExists(atPath: downloaded.path))
         }

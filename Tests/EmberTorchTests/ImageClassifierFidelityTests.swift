@@ -50,7 +50,7 @@ import Testing
                 Issue.record("request \(index) should fail")
                 continue
             }
-            #expect(failure.status == 400)
+            #expect(failure.code == .badRequest)
         }
         try check(try results[1].get(), against: "landscape.jpg")
     }

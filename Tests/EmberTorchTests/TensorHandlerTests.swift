@@ -68,7 +68,7 @@ import TorchBackend
             Issue.record("expected a failure for \(input)")
             return
         }
-        #expect(failure.status == 400)
+        #expect(failure.code == .badRequest)
         #expect(failure.message.contains(fragment), "\(failure.message)")
         // The good request batched with it still answers.
         #expect(try results[1].get()["prediction"] == 1)
@@ -87,7 +87,7 @@ import TorchBackend
             Issue.record("the negative input should fail")
             return
         }
-        #expect(failure.status == 503)
+        #expect(failure.code == .predictionFailed)
         #expect(failure.message == "Prediction failed")
         #expect(try results[2].get() == [3.0, 4.0])
     }

@@ -93,11 +93,6 @@ public final class MetricsRegistry: Sendable {
         state.withLock { $0.values[name]?[labels] }
     }
 
-    /// The number of observations of a histogram sample.
-    public func observationCount(_ name: String, labels: [String]) -> Double? {
-        state.withLock { $0.histograms[name]?[labels]?.count }
-    }
-
     /// Prometheus text format 0.0.4, TorchServe's flavour. `names` keeps only those families (the
     /// `name[]` query filter); nil emits all.
     public func render(names: Set<String>? = nil) -> String {

@@ -9,12 +9,12 @@ enum ArchiveLocation: Equatable {
     case remote(URL, fileName: String)
 
     static func resolve(_ url: String, modelStore: String?, allowedURLs: [String] = []) throws(ServerError) -> Self {
-        guard !url.isEmpty else { throw ServerError(status: 404, type: "ModelNotFoundException", message: "empty url") }
+        guard !url.isEmpty else { throw ServerError(.archiveNotFound, "empty url") }
         guard !url.contains("..") else {
-            throw ServerError(status: 404, type: "ModelNotFoundException", message: "Relative path is not allowed in url: \(url)")
+            throw ServerError(.archiveNotFound, "Relative path is not allowed in url: \(url)")
         }
         guard let modelStore else {
-            throw ServerError(status: 404, type: "ModelNotFoundException", message: "Model store has not been configured.")
+            throw ServerError(.archiveNotFound, "Model store has not been configured.")
         }
         let store = URL(fileURLWithPath: modelStore).standardizedFileURL.resolvingSymlinksInPath()
         let candidate: URL
@@ -26,9 +26,7 @@ enum ArchiveLocation: Equatable {
                 let remote = URL(string: url), let fileName = remote.pathComponents.last,
                 ModelName.isValidFileName(fileName)
             else {
-                throw ServerError(
-                    status: 404, type: "ModelNotFoundException",
-                    message: "Given URL \(url) does not match any allowed URL(s)")
+                throw ServerError(.archiveNotFound, "Given URL \(url) does not match any allowed URL(s)")
             }
             return .remote(remote, fileName: fileName)
         } else if url.hasPrefix("/") {
@@ -38,12 +36,11 @@ enum ArchiveLocation: Equatable {
         }
         let resolved = candidate.standardizedFileURL.resolvingSymlinksInPath()
         guard resolved.path.hasPrefix(store.path + "/") else {
-            throw ServerError(
-                status: 404, type: "ModelNotFoundException",
-                message: "Given URL \(url) does not match any allowed URL(s): only archives in the model store are served")
+            throw ServerError(.archiveNotFound,
+                "Given URL \(url) does not match any allowed URL(s): only archives in the model store are served")
         }
         guard FileManager.default.fileExists(atPath: resolved.path) else {
-            throw ServerError(status: 404, type: "ModelNotFoundException", message: "Model not found at: \(url)")
+            throw ServerError(.archiveNotFound, "Model not found at: \(url)")
         }
         return .local(path: resolved.path)
     }

@@ -55,17 +55,18 @@ public actor ModelRegistry {
     public struct Registration: Sendable {
         public var url: String
         public var modelName: String?
-        public var requested: ModelSettings.Requested
+        /// What the register call asked for (the highest or lowest precedence, per setting).
+        public var settings: ModelSettings.Partial
         public var synchronous: Bool
         public var atStartup: Bool
 
         public init(
-            url: String, modelName: String? = nil, requested: ModelSettings.Requested = .init(), synchronous: Bool = true,
+            url: String, modelName: String? = nil, settings: ModelSettings.Partial = .init(), synchronous: Bool = true,
             atStartup: Bool = false
         ) {
             self.url = url
             self.modelName = modelName
-            self.requested = requested
+            self.settings = settings
             self.synchronous = synchronous
             self.atStartup = atStartup
         }
@@ -73,7 +74,7 @@ public actor ModelRegistry {
 
     /// Registers an archive; answers TorchServe's status and message. A version that fails to start is
     /// removed again, its files deleted: nothing is left half-registered.
-    public func register(_ registration: Registration) async throws(ServerError) -> (status: Int, message: String) {
+    public func register(_ registration: Registration) async throws(ServerError) -> ManagementResult {
         let (path, downloaded) = try await locate(registration.url)
         let downloadedFile = downloaded ? path : nil
         func discard(_ archive: ModelArchive) {
@@ -92,21 +93,18 @@ public actor ModelRegistry {
         let key = name + "\u{0}" + version
         guard ModelName.isValid(name) else {
             discard(archive)
-            throw ServerError(
-                status: 400, type: "InvalidModelException",
-                message: "Model name \(name) is not valid: use letters, digits, '_', '-' and '.', starting with a letter or digit.")
+            throw ServerError(.modelNameInvalid,
+                "Model name \(name) is not valid: use letters, digits, '_', '-' and '.', starting with a letter or digit.")
         }
         guard models[name]?.versions[version] == nil, !pending.contains(key) else {
             discard(archive)
-            throw ServerError(
-                status: 409, type: "ConflictStatusException",
-                message: "Model version \(version) is already registered for model \(name)")
+            throw ServerError(.conflict, "Model version \(version) is already registered for model \(name)")
         }
         pending.insert(key)
         defer { pending.remove(key) }
 
         let settings = ModelSettings.resolve(
-            requested: registration.requested, config: archive.config,
+            registration: registration.settings, config: archive.config,
             overrides: configuration.models[name]?[version], server: configuration, atStartup: registration.atStartup)
         let pool = makePool(name: name, version: version, archive: archive, settings: settings)
         let entry = Entry(
@@ -121,20 +119,20 @@ public actor ModelRegistry {
             metadata: ["model.name": "\(name)", "model.version": "\(version)", "workers": "\(settings.minWorkers)"])
 
         guard settings.minWorkers > 0 else {
-            return (200, "Model \"\(name)\" Version: \(version) registered with 0 initial workers. "
-                + "Use scale workers API to add workers for the model.")
+            return .completed(
+                "Model \"\(name)\" Version: \(version) registered with 0 initial workers. "
+                    + "Use scale workers API to add workers for the model.")
         }
         pool.scale(min: settings.minWorkers, max: settings.maxWorkers)
-        guard registration.synchronous else { return (202, "Processing worker updates...") }
-        let readiness = await Blocking.run { pool.waitUntilReady(timeout: .seconds(settings.startupTimeout)) }
+        guard registration.synchronous else { return .accepted("Processing worker updates...") }
+        let readiness = await Blocking.run { pool.waitUntilReady(timeout: settings.startupTimeout) }
         if readiness != .ready {
             await remove(name: name, version: version)
             let reason = if case .failed(let reason) = readiness { reason } else { "workers not ready within startup_timeout" }
-            throw ServerError(
-                status: 500, type: "InternalServerException",
-                message: "Failed to start workers for model \(name) version: \(version): \(reason)")
+            throw ServerError(.workersFailedToStart,
+                "Failed to start workers for model \(name) version: \(version): \(reason)")
         }
-        return (200, "Model \"\(name)\" Version: \(version) registered with \(settings.minWorkers) initial workers")
+        return .completed("Model \"\(name)\" Version: \(version) registered with \(settings.minWorkers) initial workers")
     }
 
     /// The archive's path in the store, downloading an allow-listed URL first (true when downloaded).
@@ -144,12 +142,11 @@ public actor ModelRegistry {
             return (path, false)
         case .remote(let remote, let fileName):
             guard let fetcher, let store = configuration.modelStore else {
-                throw ServerError(status: 400, type: "DownloadArchiveException", message: "Failed to download archive from: \(url)")
+                throw ServerError(.downloadFailed, "Failed to download archive from: \(url)")
             }
             let destination = URL(fileURLWithPath: store).appendingPathComponent(fileName)
             guard !FileManager.default.fileExists(atPath: destination.path) else {
-                throw ServerError(
-                    status: 500, type: "InternalServerException", message: "Model file already exists \(fileName)")
+                throw ServerError(.internalError, "Model file already exists \(fileName)")
             }
             let allowed = configuration.allowedURLs
             let outcome: Result<Void, ServerError> = await Blocking.run {
@@ -173,10 +170,9 @@ public actor ModelRegistry {
         switch result {
         case .success(let archive): return archive
         case .failure(let error as ArchiveError):
-            let type = error.kind == .unsupportedHandler ? "BadRequestException" : "InvalidModelException"
-            throw ServerError(status: 400, type: type, message: error.message)
+            throw ServerError(error.kind == .unsupportedHandler ? .badRequest : .invalidModel, error.message)
         case .failure(let error):
-            throw ServerError(status: 400, type: "InvalidModelException", message: "\(error)")
+            throw ServerError(.invalidModel, "\(error)")
         }
     }
 
@@ -207,8 +203,8 @@ public actor ModelRegistry {
         return WorkerPool(
             modelName: name, modelVersion: version, archive: archive, backend: backend,
             settings: .init(
-                batchSize: settings.batchSize, maxBatchDelayMilliseconds: settings.maxBatchDelay,
-                responseTimeoutSeconds: settings.responseTimeout, jobQueueSize: settings.jobQueueSize,
+                batchSize: settings.batchSize, maxBatchDelayMilliseconds: settings.maxBatchDelay.wholeMilliseconds,
+                responseTimeoutSeconds: settings.responseTimeout.wholeSeconds, jobQueueSize: settings.jobQueueSize,
                 intraOpThreads: settings.intraOpThreads,
                 idleSpin: .microseconds(configuration.workerIdleSpinMicroseconds)),
             observer: observer, logger: logger)
@@ -235,7 +231,7 @@ public actor ModelRegistry {
     // MARK: Scale
 
     public func scale(name: String, version: String?, min: Int, max: Int, synchronous: Bool) async throws(ServerError)
-        -> (status: Int, message: String)
+        -> ManagementResult
     {
         guard min >= 0 else { throw .badRequest("min_worker must be 0 or more.") }
         var entry = try entry(name, version)
@@ -244,33 +240,31 @@ public actor ModelRegistry {
         entry.settings.maxWorkers = Swift.max(min, max)
         models[name]?.versions[resolvedVersion]?.settings = entry.settings
         entry.pool.scale(min: min, max: Swift.max(min, max))
-        guard synchronous else { return (202, "Processing worker updates...") }
+        guard synchronous else { return .accepted("Processing worker updates...") }
         let pool = entry.pool
         let timeout = entry.settings.startupTimeout
-        switch await Blocking.run({ pool.waitUntilReady(timeout: .seconds(timeout)) }) {
+        switch await Blocking.run({ pool.waitUntilReady(timeout: timeout) }) {
         case .ready: break
-        case .timedOut: return (206, "Workers scaling in progress...")
+        case .timedOut: return .inProgress("Workers scaling in progress...")
         case .failed(let reason):
-            throw ServerError(
-                status: 500, type: "InternalServerException",
-                message: "Failed to start workers for model \(name) version: \(version ?? "null"): \(reason)")
+            throw ServerError(.workersFailedToStart,
+                "Failed to start workers for model \(name) version: \(version ?? "null"): \(reason)")
         }
         let suffix = version.map { ", version: \($0)" } ?? ""
-        return (200, "Workers scaled to \(min) for model: \(name)\(suffix)")
+        return .completed("Workers scaled to \(min) for model: \(name)\(suffix)")
     }
 
     // MARK: Unregister, set-default
 
-    public func unregister(name: String, version: String?) async throws(ServerError) -> String {
+    public func unregister(name: String, version: String?) async throws(ServerError) -> ManagementResult {
         guard let model = models[name] else { throw .modelNotFound(name) }
         let wanted = version ?? model.defaultVersion
         guard model.versions[wanted] != nil else { throw .versionNotFound(name, wanted) }
         if wanted == model.defaultVersion, model.versions.count > 1 {
-            throw ServerError(
-                status: 403, type: "InvalidModelVersionException", message: "Cannot remove default version for model \(name)")
+            throw ServerError(.cannotRemoveDefaultVersion, "Cannot remove default version for model \(name)")
         }
         await remove(name: name, version: wanted)
-        return "Model \"\(name)\" unregistered"
+        return .completed("Model \"\(name)\" unregistered")
     }
 
     /// Takes a version out of the registry, drains and stops its pool, deletes its extracted files.
@@ -283,16 +277,14 @@ public actor ModelRegistry {
         logger.info("model unregistered", metadata: ["model.name": "\(name)", "model.version": "\(version)"])
     }
 
-    public func setDefault(name: String, version: String) throws(ServerError) -> String {
+    public func setDefault(name: String, version: String) throws(ServerError) -> ManagementResult {
         guard var model = models[name] else { throw .modelNotFound(name) }
         guard model.versions[version] != nil else {
-            throw ServerError(
-                status: 404, type: "ModelVersionNotFoundException",
-                message: "Model version \(version) does not exist for model \(name)")
+            throw ServerError(.versionNotFound, "Model version \(version) does not exist for model \(name)")
         }
         model.defaultVersion = version
         models[name] = model
-        return "Default version successfully updated for model \"\(name)\" to \"\(version)\""
+        return .completed("Default version successfully updated for model \"\(name)\" to \"\(version)\"")
     }
 
     /// Stops every pool (server shutdown), draining in-flight requests within `timeout`.
@@ -342,11 +334,17 @@ public actor ModelRegistry {
         return .array(entries.map { ModelDescription.json(for: $0.description(name: name)) })
     }
 
+    /// One page of `limit` names after the first `offset`. TorchServe adds `nextPageToken` when
+    /// `offset + limit` is within the list; written so that no client value can overflow.
     public func list(limit: Int, offset: Int) -> JSONValue {
         let names = models.keys.sorted()
+        let limit = Swift.max(0, limit)
+        let offset = Swift.max(0, offset)
         let page = names.dropFirst(offset).prefix(limit)
         var pairs: [(String, JSONValue)] = []
-        if offset + limit <= names.count { pairs.append(("nextPageToken", .string(String(offset + limit)))) }
+        if limit <= names.count, offset <= names.count - limit {
+            pairs.append(("nextPageToken", .string(String(offset + limit))))
+        }
         pairs.append((
             "models",
             .array(page.compactMap { name -> JSONValue? in
@@ -355,11 +353,6 @@ public actor ModelRegistry {
             })
         ))
         return .object(pairs)
-    }
-
-    /// Registered names and versions (for snapshots and tests).
-    public var registeredVersions: [String: [String]] {
-        models.mapValues { $0.versions.keys.sorted() }
     }
 
     /// Every version with its URL, settings and whether it is the default (configuration snapshots).
@@ -377,13 +370,11 @@ public actor ModelRegistry {
 
 extension ModelRegistry.Entry {
     func description(name: String) -> ModelDescription {
-        let range = pool.workerRange
+        var settings = settings
+        (settings.minWorkers, settings.maxWorkers) = pool.workerRange
         return ModelDescription(
             modelName: name, modelVersion: archive.modelVersion, modelUrl: url, runtime: archive.manifest.runtime,
-            minWorkers: range.min, maxWorkers: range.max, batchSize: settings.batchSize,
-            maxBatchDelay: settings.maxBatchDelay, responseTimeout: settings.responseTimeout,
-            startupTimeout: settings.startupTimeout, loadedAtStartup: loadedAtStartup,
-            workers: pool.workerInfo, queueCapacity: settings.jobQueueSize, pendingRequests: pool.pendingRequests,
-            loadError: pool.loadError)
+            settings: settings, loadedAtStartup: loadedAtStartup, workers: pool.workerInfo,
+            pendingRequests: pool.pendingRequests, loadError: pool.loadError)
     }
 }

@@ -10,13 +10,20 @@ public enum URLEncodedForm {
         }
     }
 
+    /// A form field name or value: `+` is a space, `%XX` a byte.
     public static func decode(_ component: some StringProtocol) -> String {
+        percentDecoded(component, plusIsSpace: true)
+    }
+
+    /// `%XX` escapes decoded (malformed ones kept literally); `+` is a space only in forms, not in paths.
+    public static func percentDecoded(_ component: some StringProtocol, plusIsSpace: Bool) -> String {
+        guard component.contains("%") || (plusIsSpace && component.contains("+")) else { return String(component) }
         var bytes: [UInt8] = []
         let utf8 = Array(component.utf8)
         var index = 0
         while index < utf8.count {
             let byte = utf8[index]
-            if byte == UInt8(ascii: "+") {
+            if plusIsSpace, byte == UInt8(ascii: "+") {
                 bytes.append(UInt8(ascii: " "))
             } else if byte == UInt8(ascii: "%"), index + 2 < utf8.count,
                 let high = hexValue(utf8[index + 1]), let low = hexValue(utf8[index + 2])

@@ -44,6 +44,4 @@ public protocol LoadedModel: AnyObject, Sendable {
     /// Runs one batch on the calling worker thread (blocking). One result per input, in order: a
     /// failure fails only its request; a thrown error fails the whole batch with 503.
     func infer(_ batch: [InferenceInput]) throws -> [Result<InferenceOutput, ServerError>]
-    /// Called once when the version is unloaded, after its last batch.
-    func unload()
 }

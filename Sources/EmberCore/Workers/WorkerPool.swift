@@ -157,13 +157,8 @@ public final class WorkerPool: @unchecked Sendable {
         }
     }
 
-    /// TorchServe's message for "no worker / queue full" (contract §2.9).
     private func noWorkerFailure(versionInURL: Bool) -> ServerError {
-        let subject = versionInURL ? "Model \"\(modelName)\" Version \(modelVersion)\"" : "Model \"\(modelName)\""
-        return ServerError(
-            status: 503, type: "ServiceUnavailableException",
-            message: "\(subject) has no worker to serve inference request. Please use scale workers API to add workers. "
-                + "If this is a sequence inference, please check if it is closed, or expired; or exceeds maxSequenceJobQueueSize")
+        .noWorker(model: modelName, version: versionInURL ? modelVersion : nil)
     }
 
     // MARK: Scaling
@@ -225,11 +220,9 @@ public final class WorkerPool: @unchecked Sendable {
         queuedCount.store(0, ordering: .relaxed)
         for worker in workers { worker.retiring = true }
         condition.broadcast()
-        let model: (any LoadedModel)? = if case .loaded(let model) = load { model } else { nil }
         load = .notLoaded
         condition.unlock()
         for job in leftovers { job.continuation.resume(returning: .failure(noWorkerFailure(versionInURL: false))) }
-        model?.unload()
     }
 
     // MARK: Describe
@@ -428,8 +421,7 @@ public final class WorkerPool: @unchecked Sendable {
             } else {
                 logger.error("handler answered \(answers.count) results for a batch of \(batch.count)")
                 results = Array(
-                    repeating: .failure(
-                        ServerError(status: 503, type: "InternalServerException", message: "number of batch response mismatched")),
+                    repeating: .failure(.batchResponseMismatch),
                     count: batch.count)
             }
         } catch {
