@@ -9,4 +9,10 @@ extension Duration {
     }
 
     public var microseconds: Double { seconds * 1e6 }
+
+    /// Whole seconds, as TorchServe writes timeouts (describe, snapshots).
+    public var wholeSeconds: Int { Int(clamping: components.seconds) }
+
+    /// Whole milliseconds, as TorchServe writes `maxBatchDelay`.
+    public var wholeMilliseconds: Int { Int(clamping: milliseconds) }
 }

@@ -16,10 +16,10 @@ enum RegisterParameters {
         } catch {
             // Gson's lenient mode takes single-quoted strings; so do we.
             let text = String(decoding: body, as: UTF8.self).replacingOccurrences(of: "'", with: "\"")
-            guard let lenient = try? JSONValue.parse(text) else { throw APIError.badRequest("Invalid JSON body: \(error)") }
+            guard let lenient = try? JSONValue.parse(text) else { throw ServerError.badRequest("Invalid JSON body: \(error)") }
             document = lenient
         }
-        guard case .object(let pairs) = document else { throw APIError.badRequest("The JSON body must be an object.") }
+        guard case .object(let pairs) = document else { throw ServerError.badRequest("The JSON body must be an object.") }
         var values: [String: String] = [:]
         for (key, value) in pairs {
             switch value {
@@ -39,13 +39,13 @@ enum RegisterParameters {
         request.modelName = values["model_name"].flatMap { $0.isEmpty ? nil : $0 }
         request.handler = values["handler"]
         request.runtime = values["runtime"]
-        request.batchSize = values["batch_size"].flatMap { Int($0) }
-        request.maxBatchDelay = values["max_batch_delay"].flatMap { Int($0) }
-        request.initialWorkers = values["initial_workers"].flatMap { Int($0) }
+        func integer(_ name: String) -> Int? { values[name].flatMap { Int($0) } }
+        request.settings = ModelSettings.Partial(
+            initialWorkers: integer("initial_workers"), batchSize: integer("batch_size"),
+            maxBatchDelayMilliseconds: integer("max_batch_delay"), responseTimeoutSeconds: integer("response_timeout"),
+            startupTimeoutSeconds: integer("startup_timeout"))
         // Boolean.parseBoolean: only "true" (any case) is true; absent means TorchServe's default, true.
         request.synchronous = values["synchronous"].map { $0.lowercased() == "true" } ?? true
-        request.responseTimeout = values["response_timeout"].flatMap { Int($0) }
-        request.startupTimeout = values["startup_timeout"].flatMap { Int($0) }
         return request
     }
 }

@@ -11,18 +11,22 @@ struct SnapshotRestore {
     func registerAll() async {
         for version in models.versions {
             do {
-                let requested = ModelSettings.Requested(
-                    batchSize: version.batchSize, maxBatchDelay: version.maxBatchDelay,
-                    initialWorkers: version.minWorkers > 0 ? version.minWorkers : nil,
-                    responseTimeout: version.responseTimeout, startupTimeout: version.startupTimeout)
+                let recorded = version.settings
+                var registration = ModelSettings.Partial(
+                    batchSize: recorded.batchSize, maxBatchDelay: recorded.maxBatchDelay,
+                    responseTimeout: recorded.responseTimeout, startupTimeout: recorded.startupTimeout)
+                if recorded.minWorkers > 0 {
+                    registration.minWorkers = recorded.minWorkers
+                    registration.maxWorkers = recorded.minWorkers
+                }
                 _ = try await registry.register(
                     .init(
-                        url: version.marName, modelName: version.modelName, requested: requested, synchronous: true,
-                        atStartup: version.minWorkers > 0))
+                        url: version.marName, modelName: version.modelName, settings: registration, synchronous: true,
+                        atStartup: recorded.minWorkers > 0))
                 // The archive's configuration may ask for other workers than the snapshot recorded.
                 _ = try await registry.scale(
-                    name: version.modelName, version: version.version, min: version.minWorkers,
-                    max: version.maxWorkers, synchronous: true)
+                    name: version.modelName, version: version.version, min: recorded.minWorkers,
+                    max: recorded.maxWorkers, synchronous: true)
                 logger.info("Model \"\(version.modelName)\" Version: \(version.version) restored from the snapshot")
             } catch {
                 logger.error(

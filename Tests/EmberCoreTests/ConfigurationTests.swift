@@ -77,8 +77,8 @@ import Testing
         #expect(configuration.enableModelAPI)
         #expect(configuration.modelStore == "/srv/models")
         #expect(configuration.loadModels == ["a=a.mar", "b.mar"])
-        #expect(configuration.models["a"]?["1.0"]?.batchSize == 4)
-        #expect(configuration.models["a"]?["1.0"]?.maxBatchDelay == nil)
+        #expect(configuration.models["a"]?["1.0"]?.settings.batchSize == 4)
+        #expect(configuration.models["a"]?["1.0"]?.settings.maxBatchDelay == nil)
         #expect(configuration.unknownKeys == ["frobnicate"])
         #expect(configuration.ignoredKeys == ["vmargs"])
     }

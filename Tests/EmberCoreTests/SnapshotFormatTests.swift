@@ -45,8 +45,8 @@ struct SnapshotFormatTests {
 
     @Test func modelSnapshotJSONIsTorchServesShape() throws {
         let settings = ModelSettings(
-            minWorkers: 0, maxWorkers: 0, batchSize: 1, maxBatchDelay: 100, responseTimeout: 120, startupTimeout: 120,
-            jobQueueSize: 100, intraOpThreads: 1)
+            minWorkers: 0, maxWorkers: 0, batchSize: 1, maxBatchDelay: .milliseconds(100), responseTimeout: .seconds(120),
+            startupTimeout: .seconds(120))
         let snapshot = ModelSnapshot(versions: [
             .init(modelName: "b", version: "2.0", isDefault: true, marName: "b2.mar", settings: settings),
             .init(modelName: "a", version: "1.0", isDefault: true, marName: "a.mar", settings: settings),

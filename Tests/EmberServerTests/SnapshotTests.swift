@@ -45,8 +45,8 @@ import Testing
         #expect(versions.map(\.version) == ["1.0", "2.0"])
         #expect(versions.map(\.isDefault) == [false, true])
         #expect(versions.map(\.marName) == ["mlp.mar", "mlp-v2.mar"])
-        #expect(versions[1].minWorkers == 2 && versions[1].maxWorkers == 3)
-        #expect(versions[0].batchSize == 8 && versions[0].maxBatchDelay == 20)
+        #expect(versions[1].settings.minWorkers == 2 && versions[1].settings.maxWorkers == 3)
+        #expect(versions[0].settings.batchSize == 8 && versions[0].settings.maxBatchDelay == .milliseconds(20))
 
         try await TestServer.with(models: []) { server in
             var logger = Logger(label: "snapshot-test")
@@ -69,8 +69,8 @@ import Testing
         defer { try? FileManager.default.removeItem(at: directory) }
         let store = SnapshotStore(directory: directory)
         let settings = ModelSettings(
-            minWorkers: 1, maxWorkers: 2, batchSize: 4, maxBatchDelay: 10, responseTimeout: 30, startupTimeout: 60,
-            jobQueueSize: 100, intraOpThreads: 1)
+            minWorkers: 1, maxWorkers: 2, batchSize: 4, maxBatchDelay: .milliseconds(10), responseTimeout: .seconds(30),
+            startupTimeout: .seconds(60))
         let complete = ModelSnapshot(versions: [
             .init(modelName: "mlp", version: "1.0", isDefault: true, marName: "mlp.mar", settings: settings)
         ])

@@ -3,12 +3,8 @@
 public struct ModelOverrides: Sendable, Equatable {
     public var defaultVersion: Bool?
     public var marName: String?
-    public var minWorkers: Int?
-    public var maxWorkers: Int?
-    public var batchSize: Int?
-    public var maxBatchDelay: Int?
-    public var responseTimeout: Int?
-    public var startupTimeout: Int?
+    /// Workers (both bounds, `maxWorkers` at least `minWorkers`), batch settings and timeouts.
+    public var settings = ModelSettings.Partial()
 
     public init() {}
 
@@ -40,12 +36,14 @@ public struct ModelOverrides: Sendable, Equatable {
                 }
                 if case .bool(let flag)? = settingsValue["defaultVersion"] { overrides.defaultVersion = flag }
                 if case .string(let mar)? = settingsValue["marName"] { overrides.marName = mar }
-                overrides.minWorkers = positive("minWorkers")
-                overrides.maxWorkers = positive("maxWorkers")
-                overrides.batchSize = positive("batchSize")
-                overrides.maxBatchDelay = positive("maxBatchDelay")
-                overrides.responseTimeout = positive("responseTimeout")
-                overrides.startupTimeout = positive("startupTimeout")
+                if let min = positive("minWorkers") {
+                    overrides.settings.minWorkers = min
+                    overrides.settings.maxWorkers = max(min, positive("maxWorkers") ?? min)
+                }
+                overrides.settings.batchSize = positive("batchSize")
+                overrides.settings.maxBatchDelay = positive("maxBatchDelay").map { .milliseconds($0) }
+                overrides.settings.responseTimeout = positive("responseTimeout").map { .seconds($0) }
+                overrides.settings.startupTimeout = positive("startupTimeout").map { .seconds($0) }
                 result[name, default: [:]][version] = overrides
             }
         }

@@ -6,30 +6,26 @@ struct ModelDescription: Sendable {
     var modelVersion: String
     var modelUrl: String
     var runtime: String
-    var minWorkers: Int
-    var maxWorkers: Int
-    var batchSize: Int
-    var maxBatchDelay: Int
-    var responseTimeout: Int
-    var startupTimeout: Int
+    /// With the pool's current worker range.
+    var settings: ModelSettings
     var loadedAtStartup: Bool
     var workers: [WorkerPool.WorkerInfo]
-    var queueCapacity: Int
     var pendingRequests: Int
     var loadError: String?
 
     static func json(for description: ModelDescription) -> JSONValue {
+        let settings = description.settings
         var pairs: [(String, JSONValue)] = [
             ("modelName", .string(description.modelName)),
             ("modelVersion", .string(description.modelVersion)),
             ("modelUrl", .string(description.modelUrl)),
             ("runtime", .string(description.runtime)),
-            ("minWorkers", .int(description.minWorkers)),
-            ("maxWorkers", .int(description.maxWorkers)),
-            ("batchSize", .int(description.batchSize)),
-            ("maxBatchDelay", .int(description.maxBatchDelay)),
-            ("responseTimeout", .int(description.responseTimeout)),
-            ("startupTimeout", .int(description.startupTimeout)),
+            ("minWorkers", .int(settings.minWorkers)),
+            ("maxWorkers", .int(settings.maxWorkers)),
+            ("batchSize", .int(settings.batchSize)),
+            ("maxBatchDelay", .int(settings.maxBatchDelay.wholeMilliseconds)),
+            ("responseTimeout", .int(settings.responseTimeout.wholeSeconds)),
+            ("startupTimeout", .int(settings.startupTimeout.wholeSeconds)),
             ("maxRetryTimeoutInSec", 300),
             ("clientTimeoutInMills", 0),
             ("parallelType", ""),
@@ -46,7 +42,7 @@ struct ModelDescription: Sendable {
             ("loadedAtStartup", .bool(description.loadedAtStartup)),
             ("workers", .array(description.workers.map(worker))),
             ("jobQueueStatus", [
-                "remainingCapacity": .int(max(0, description.queueCapacity - description.pendingRequests)),
+                "remainingCapacity": .int(max(0, settings.jobQueueSize - description.pendingRequests)),
                 "pendingRequests": .int(description.pendingRequests),
             ]),
         ]

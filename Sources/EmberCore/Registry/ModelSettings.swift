@@ -1,84 +1,218 @@
 import EmberArchive
 import Foundation
 
-/// The settings a model version runs with, after TorchServe's precedence rules (contract §7.1).
+/// The settings a model version runs with: the one spelling of the per-model knobs, for the registry,
+/// the worker pool, describe and snapshots. Times are `Duration`s; the units TorchServe writes them in
+/// (milliseconds for the batch delay, seconds for timeouts) appear only where they are read or written.
 public struct ModelSettings: Sendable, Equatable {
     public var minWorkers: Int
     public var maxWorkers: Int
     public var batchSize: Int
-    public var maxBatchDelay: Int
-    public var responseTimeout: Int
-    public var startupTimeout: Int
+    public var maxBatchDelay: Duration
+    public var responseTimeout: Duration
+    public var startupTimeout: Duration
     public var jobQueueSize: Int
     public var intraOpThreads: Int
 
-    /// What a registration asked for; nil means not given.
-    public struct Requested: Sendable, Equatable {
+    public init(
+        minWorkers: Int = 0, maxWorkers: Int = 0, batchSize: Int = 1, maxBatchDelay: Duration = .milliseconds(100),
+        responseTimeout: Duration = .seconds(120), startupTimeout: Duration = .seconds(120), jobQueueSize: Int = 100,
+        intraOpThreads: Int = 1
+    ) {
+        self.minWorkers = minWorkers
+        self.maxWorkers = maxWorkers
+        self.batchSize = batchSize
+        self.maxBatchDelay = maxBatchDelay
+        self.responseTimeout = responseTimeout
+        self.startupTimeout = startupTimeout
+        self.jobQueueSize = jobQueueSize
+        self.intraOpThreads = intraOpThreads
+    }
+
+    /// Settings as one source gives them: every field optional, nil meaning "this source says nothing".
+    public struct Partial: Sendable, Equatable {
+        public var minWorkers: Int?
+        public var maxWorkers: Int?
         public var batchSize: Int?
-        public var maxBatchDelay: Int?
-        public var initialWorkers: Int?
-        public var responseTimeout: Int?
-        public var startupTimeout: Int?
+        public var maxBatchDelay: Duration?
+        public var responseTimeout: Duration?
+        public var startupTimeout: Duration?
+        public var jobQueueSize: Int?
+        public var intraOpThreads: Int?
 
         public init(
-            batchSize: Int? = nil, maxBatchDelay: Int? = nil, initialWorkers: Int? = nil, responseTimeout: Int? = nil,
-            startupTimeout: Int? = nil
+            minWorkers: Int? = nil, maxWorkers: Int? = nil, batchSize: Int? = nil, maxBatchDelay: Duration? = nil,
+            responseTimeout: Duration? = nil, startupTimeout: Duration? = nil, jobQueueSize: Int? = nil,
+            intraOpThreads: Int? = nil
         ) {
+            self.minWorkers = minWorkers
+            self.maxWorkers = maxWorkers
             self.batchSize = batchSize
             self.maxBatchDelay = maxBatchDelay
-            self.initialWorkers = initialWorkers
             self.responseTimeout = responseTimeout
             self.startupTimeout = startupTimeout
+            self.jobQueueSize = jobQueueSize
+            self.intraOpThreads = intraOpThreads
+        }
+
+        /// Every field set here wins; the others come from `lower`.
+        public func merged(over lower: Partial) -> Partial {
+            Partial(
+                minWorkers: minWorkers ?? lower.minWorkers, maxWorkers: maxWorkers ?? lower.maxWorkers,
+                batchSize: batchSize ?? lower.batchSize, maxBatchDelay: maxBatchDelay ?? lower.maxBatchDelay,
+                responseTimeout: responseTimeout ?? lower.responseTimeout,
+                startupTimeout: startupTimeout ?? lower.startupTimeout, jobQueueSize: jobQueueSize ?? lower.jobQueueSize,
+                intraOpThreads: intraOpThreads ?? lower.intraOpThreads)
+        }
+
+        /// Only the fields in `groups`; the others nil.
+        public func only(_ groups: Groups) -> Partial {
+            var kept = Partial()
+            if groups.contains(.workers) {
+                kept.minWorkers = minWorkers
+                kept.maxWorkers = maxWorkers
+            }
+            if groups.contains(.batching) {
+                kept.batchSize = batchSize
+                kept.maxBatchDelay = maxBatchDelay
+            }
+            if groups.contains(.timeouts) {
+                kept.responseTimeout = responseTimeout
+                kept.startupTimeout = startupTimeout
+            }
+            if groups.contains(.queue) { kept.jobQueueSize = jobQueueSize }
+            if groups.contains(.threads) { kept.intraOpThreads = intraOpThreads }
+            return kept
         }
     }
 
-    /// - batch size and delay: the request, then model-config.yaml (> 0), then the `models` JSON, then 1 / 100 ms;
-    /// - timeouts: model-config.yaml (an archive with a config file always decides: its value or 120), then the
-    ///   `models` JSON, then the request, then `default_*_timeout`;
-    /// - workers: model-config.yaml `minWorkers`/`maxWorkers` when valid, then (at start-up) the `models` JSON,
-    ///   then `initial_workers` (registration), then `default_workers_per_model`; start-up models with none of
-    ///   these get one worker per core, as TorchServe gives them;
-    /// - intra-op threads: `intraOpThreads` in model-config.yaml, else 1, so that workers × threads stays within
-    ///   the cores with the default workers. One thread is also what measured fastest here: on the 2-core
-    ///   benchmark machine, ResNet-18 ran 3.5 times slower with 2 intra-op threads than with 1
-    ///   (benchmarks/results/2026-11-21-1951-vm.md, floor table).
-    ///
-    /// A negative or zero `max_batch_delay` is never invented: TorchServe's JSON-body registration sets
-    /// -10000 when the field is absent; here an absent field stays absent.
+    /// Settings that TorchServe resolves together: a source gives both workers bounds or neither, and
+    /// both batch settings follow one order.
+    public struct Groups: OptionSet, Sendable, Hashable {
+        public let rawValue: Int
+        public init(rawValue: Int) { self.rawValue = rawValue }
+
+        public static let workers = Groups(rawValue: 1 << 0)
+        public static let batching = Groups(rawValue: 1 << 1)
+        public static let timeouts = Groups(rawValue: 1 << 2)
+        public static let queue = Groups(rawValue: 1 << 3)
+        public static let threads = Groups(rawValue: 1 << 4)
+    }
+
+    /// Where a setting can come from.
+    public enum Source: Sendable, Hashable, CaseIterable {
+        /// The register call's parameters (or a restored snapshot's recorded values).
+        case registration
+        /// The archive's `model-config.yaml`.
+        case modelConfig
+        /// The `models` JSON of `config.properties`.
+        case modelsJSON
+        /// The server's defaults (`default_*` keys, then built-in values).
+        case server
+    }
+
+    /// TorchServe's precedence (contract §7.1), highest first, as data:
+    /// - batch size and delay: the register call, then model-config.yaml, then the `models` JSON;
+    /// - timeouts: model-config.yaml (an archive with a config file always decides: its value or 120 s),
+    ///   then the `models` JSON, then the register call (ignored when the archive has a config file);
+    /// - workers: model-config.yaml when valid, then the `models` JSON (start-up models only), then
+    ///   `initial_workers`, then `default_workers_per_model` (or one per core at start-up);
+    /// - queue size and intra-op threads: model-config.yaml, then the server.
+    public static let precedence: [(groups: Groups, order: [Source])] = [
+        (.batching, [.registration, .modelConfig, .modelsJSON, .server]),
+        (.timeouts, [.modelConfig, .modelsJSON, .registration, .server]),
+        (.workers, [.modelConfig, .modelsJSON, .registration, .server]),
+        ([.queue, .threads], [.modelConfig, .server]),
+    ]
+
+    /// Folds the sources in ``precedence`` order. A setting no source gives keeps its built-in default.
+    public static func resolve(_ sources: [Source: Partial]) -> ModelSettings {
+        var resolved = Partial()
+        for (groups, order) in precedence {
+            let folded = order.reduce(Partial()) { higher, source in
+                higher.merged(over: sources[source]?.only(groups) ?? Partial())
+            }
+            resolved = resolved.merged(over: folded)
+        }
+        return ModelSettings(completing: resolved)
+    }
+
+    /// `partial`'s values, built-in defaults for the rest.
+    public init(completing partial: Partial) {
+        let defaults = ModelSettings()
+        self.init(
+            minWorkers: partial.minWorkers ?? defaults.minWorkers, maxWorkers: partial.maxWorkers ?? defaults.maxWorkers,
+            batchSize: partial.batchSize ?? defaults.batchSize, maxBatchDelay: partial.maxBatchDelay ?? defaults.maxBatchDelay,
+            responseTimeout: partial.responseTimeout ?? defaults.responseTimeout,
+            startupTimeout: partial.startupTimeout ?? defaults.startupTimeout,
+            jobQueueSize: partial.jobQueueSize ?? defaults.jobQueueSize,
+            intraOpThreads: partial.intraOpThreads ?? defaults.intraOpThreads)
+    }
+
+    /// Every source of one registration, each read with TorchServe's rules for that source.
     public static func resolve(
-        requested: Requested, config: ModelConfig?, overrides: ModelOverrides?, server: ServerConfiguration,
+        registration: Partial, config: ModelConfig?, overrides: ModelOverrides?, server: ServerConfiguration,
         atStartup: Bool, cores: Int = ProcessInfo.processInfo.activeProcessorCount
     ) -> ModelSettings {
-        func positive(_ value: Int?) -> Int? { value.flatMap { $0 > 0 ? $0 : nil } }
-        let batchSize = positive(requested.batchSize) ?? positive(config?.batchSize) ?? overrides?.batchSize ?? 1
-        let maxBatchDelay =
-            requested.maxBatchDelay.flatMap { $0 >= 0 ? $0 : nil } ?? positive(config?.maxBatchDelay)
-            ?? overrides?.maxBatchDelay ?? 100
-        let responseTimeout =
-            config.map { positive($0.responseTimeout) ?? 120 } ?? overrides?.responseTimeout
-            ?? positive(requested.responseTimeout) ?? server.defaultResponseTimeout
-        let startupTimeout =
-            config.map { positive($0.startupTimeout) ?? 120 } ?? overrides?.startupTimeout
-            ?? positive(requested.startupTimeout) ?? server.defaultStartupTimeout
-
-        var workers: (min: Int, max: Int)
-        if let min = positive(config?.minWorkers), let max = config?.maxWorkers, max >= min {
-            workers = (min, max)
-        } else if atStartup, let min = overrides?.minWorkers {
-            workers = (min, Swift.max(min, overrides?.maxWorkers ?? min))
-        } else if let initial = requested.initialWorkers, initial > 0 {
-            workers = (initial, initial)
-        } else if server.defaultWorkersPerModel > 0 {
-            workers = (server.defaultWorkersPerModel, server.defaultWorkersPerModel)
-        } else if atStartup {
-            workers = (Swift.max(1, cores), Swift.max(1, cores))
-        } else {
-            workers = (0, 0)
+        var sources: [Source: Partial] = [
+            .registration: registration,
+            .server: Partial(server: server, atStartup: atStartup, cores: cores),
+        ]
+        if let config { sources[.modelConfig] = Partial(modelConfig: config) }
+        if let overrides {
+            // The `models` JSON sets workers only for models loaded at start-up.
+            sources[.modelsJSON] = atStartup ? overrides.settings : overrides.settings.only([.batching, .timeouts])
         }
-        let threads = positive(config?.intraOpThreads) ?? 1
-        return ModelSettings(
-            minWorkers: workers.min, maxWorkers: workers.max, batchSize: batchSize, maxBatchDelay: maxBatchDelay,
-            responseTimeout: responseTimeout, startupTimeout: startupTimeout,
-            jobQueueSize: positive(config?.jobQueueSize) ?? server.jobQueueSize, intraOpThreads: threads)
+        return resolve(sources)
+    }
+}
+
+/// A value counts only when it is positive, as TorchServe reads most of these settings.
+private func positive(_ value: Int?) -> Int? { value.flatMap { $0 > 0 ? $0 : nil } }
+
+extension ModelSettings.Partial {
+    /// What `model-config.yaml` says. Its workers count only as a valid pair (0 < min ≤ max); an archive
+    /// with a config file always sets both timeouts (120 s when absent, as TorchServe's `ModelConfig`).
+    public init(modelConfig config: ModelConfig) {
+        self.init()
+        if let min = positive(config.minWorkers), let max = config.maxWorkers, max >= min {
+            minWorkers = min
+            maxWorkers = max
+        }
+        batchSize = positive(config.batchSize)
+        maxBatchDelay = positive(config.maxBatchDelay).map { .milliseconds($0) }
+        responseTimeout = .seconds(positive(config.responseTimeout) ?? 120)
+        startupTimeout = .seconds(positive(config.startupTimeout) ?? 120)
+        jobQueueSize = positive(config.jobQueueSize)
+        intraOpThreads = positive(config.intraOpThreads)
+    }
+
+    /// The server's defaults: `default_workers_per_model` (at start-up, one worker per core when it is
+    /// 0), the default timeouts and queue size, one intra-op thread so workers × threads stays within the
+    /// cores. One thread is also what measured fastest here: ResNet-18 ran 3.5 times slower with 2
+    /// intra-op threads than with 1 on the 2-core benchmark machine (benchmarks/results/2026-11-21-1951-vm.md).
+    public init(server: ServerConfiguration, atStartup: Bool, cores: Int) {
+        let workers = server.defaultWorkersPerModel > 0 ? server.defaultWorkersPerModel : atStartup ? Swift.max(1, cores) : 0
+        self.init(
+            minWorkers: workers, maxWorkers: workers, batchSize: 1, maxBatchDelay: .milliseconds(100),
+            responseTimeout: .seconds(server.defaultResponseTimeout), startupTimeout: .seconds(server.defaultStartupTimeout),
+            jobQueueSize: server.jobQueueSize, intraOpThreads: 1)
+    }
+
+    /// A register call's parameters: `initial_workers` (> 0) as both bounds, `max_batch_delay` ≥ 0 (an
+    /// absent field stays absent: TorchServe's JSON-body registration would invent -10000), the rest > 0.
+    public init(
+        initialWorkers: Int?, batchSize: Int?, maxBatchDelayMilliseconds: Int?, responseTimeoutSeconds: Int?,
+        startupTimeoutSeconds: Int?
+    ) {
+        self.init()
+        if let initial = positive(initialWorkers) {
+            minWorkers = initial
+            maxWorkers = initial
+        }
+        self.batchSize = positive(batchSize)
+        maxBatchDelay = maxBatchDelayMilliseconds.flatMap { $0 >= 0 ? .milliseconds($0) : nil }
+        responseTimeout = positive(responseTimeoutSeconds).map { .seconds($0) }
+        startupTimeout = positive(startupTimeoutSeconds).map { .seconds($0) }
     }
 }

@@ -7,26 +7,16 @@ public struct ModelSnapshot: Sendable, Equatable {
         public var isDefault: Bool
         /// The URL the version was registered from (an archive in the model store).
         public var marName: String
-        public var minWorkers: Int
-        public var maxWorkers: Int
-        public var batchSize: Int
-        public var maxBatchDelay: Int
-        public var responseTimeout: Int
-        public var startupTimeout: Int
+        /// Workers, batch settings and timeouts as recorded (queue size and threads are not recorded:
+        /// they come from the archive and the server again).
+        public var settings: ModelSettings
 
-        public init(
-            modelName: String, version: String, isDefault: Bool, marName: String, settings: ModelSettings
-        ) {
+        public init(modelName: String, version: String, isDefault: Bool, marName: String, settings: ModelSettings) {
             self.modelName = modelName
             self.version = version
             self.isDefault = isDefault
             self.marName = marName
-            minWorkers = settings.minWorkers
-            maxWorkers = settings.maxWorkers
-            batchSize = settings.batchSize
-            maxBatchDelay = settings.maxBatchDelay
-            responseTimeout = settings.responseTimeout
-            startupTimeout = settings.startupTimeout
+            self.settings = settings
         }
     }
 
@@ -40,11 +30,13 @@ public struct ModelSnapshot: Sendable, Equatable {
     public func json(name: String, createdMilliseconds: Int) -> JSONValue {
         var models: [(String, JSONValue)] = []
         for version in versions {
+            let settings = version.settings
             let entry: JSONValue = [
                 "defaultVersion": .bool(version.isDefault), "marName": .string(version.marName),
-                "minWorkers": .int(version.minWorkers), "maxWorkers": .int(version.maxWorkers),
-                "batchSize": .int(version.batchSize), "maxBatchDelay": .int(version.maxBatchDelay),
-                "responseTimeout": .int(version.responseTimeout), "startupTimeout": .int(version.startupTimeout),
+                "minWorkers": .int(settings.minWorkers), "maxWorkers": .int(settings.maxWorkers),
+                "batchSize": .int(settings.batchSize), "maxBatchDelay": .int(settings.maxBatchDelay.wholeMilliseconds),
+                "responseTimeout": .int(settings.responseTimeout.wholeSeconds),
+                "startupTimeout": .int(settings.startupTimeout.wholeSeconds),
                 "runtimeType": "python",
             ]
             if let index = models.firstIndex(where: { $0.0 == version.modelName }), case .object(var pairs) = models[index].1 {
@@ -88,9 +80,9 @@ public struct ModelSnapshot: Sendable, Equatable {
                 }
                 let settings = ModelSettings(
                     minWorkers: try integer("minWorkers"), maxWorkers: try integer("maxWorkers"),
-                    batchSize: try integer("batchSize"), maxBatchDelay: try integer("maxBatchDelay"),
-                    responseTimeout: try integer("responseTimeout"), startupTimeout: try integer("startupTimeout"),
-                    jobQueueSize: 0, intraOpThreads: 0)
+                    batchSize: try integer("batchSize"), maxBatchDelay: .milliseconds(try integer("maxBatchDelay")),
+                    responseTimeout: .seconds(try integer("responseTimeout")),
+                    startupTimeout: .seconds(try integer("startupTimeout")))
                 versions.append(
                     Version(
                         modelName: name, version: version, isDefault: entry["defaultVersion"] == .bool(true), marName: mar,
