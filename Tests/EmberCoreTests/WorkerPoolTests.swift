@@ -14,7 +14,7 @@ import Testing
     ) throws -> WorkerPool {
         let pool = WorkerPool(
             modelName: "fake", modelVersion: "1.0", archive: try TestArchives.archive(), backend: backend,
-            settings: .init(batchSize: batchSize, maxBatchDelayMilliseconds: delay, responseTimeoutSeconds: timeout,
+            settings: .init(batchSize: batchSize, maxBatchDelay: .milliseconds(delay), responseTimeout: .seconds(timeout),
                             jobQueueSize: queue, idleSpin: .milliseconds(spinMilliseconds)),
             logger: Logger(label: "test"))
         pool.scale(min: workers, max: workers)

@@ -207,8 +207,8 @@ public actor ModelRegistry {
         return WorkerPool(
             modelName: name, modelVersion: version, archive: archive, backend: backend,
             settings: .init(
-                batchSize: settings.batchSize, maxBatchDelayMilliseconds: settings.maxBatchDelay,
-                responseTimeoutSeconds: settings.responseTimeout, jobQueueSize: settings.jobQueueSize,
+                batchSize: settings.batchSize, maxBatchDelay: .milliseconds(settings.maxBatchDelay),
+                responseTimeout: .seconds(settings.responseTimeout), jobQueueSize: settings.jobQueueSize,
                 intraOpThreads: settings.intraOpThreads,
                 idleSpin: .microseconds(configuration.workerIdleSpinMicroseconds)),
             observer: observer, logger: logger)
