@@ -9,6 +9,21 @@ struct BatchOutcome: Sendable {
     var inferenceTime: Duration
 }
 
+extension BatchOutcome {
+    /// One result per request: the handler's answers, or the whole batch failed as TorchServe fails it.
+    func results(forBatchOf count: Int) -> [Result<InferenceOutput, ServerError>] {
+        switch answers {
+        case .success(let answers) where answers.count == count:
+            return answers
+        case .success:
+            let mismatch = ServerError(status: 503, type: "InternalServerException", message: "number of batch response mismatched")
+            return Array(repeating: .failure(mismatch), count: count)
+        case .failure:
+            return Array(repeating: .failure(.predictionFailed), count: count)
+        }
+    }
+}
+
 /// Where a worker reports to its pool. Calls may come from any thread, at any time after `start`.
 protocol PoolWorkerEvents: AnyObject, Sendable {
     /// The worker can take batches.

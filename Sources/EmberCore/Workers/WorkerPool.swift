@@ -9,79 +9,6 @@ import Synchronization
 /// actions it returns after releasing the lock. Workers (``PoolWorker``) are threads of their own,
 /// each sleeping on its own semaphore; the model loads once, on a loader thread, shared by them all.
 public final class WorkerPool: @unchecked Sendable {
-    public struct Settings: Sendable, Equatable {
-        public var batchSize: Int
-        public var maxBatchDelay: Duration
-        public var responseTimeout: Duration
-        public var jobQueueSize: Int
-        public var intraOpThreads: Int
-        public var device: String
-        /// How long a worker polls for work after a batch before it sleeps.
-        public var idleSpin: Duration
-
-        public init(
-            batchSize: Int = 1, maxBatchDelay: Duration = .milliseconds(100), responseTimeout: Duration = .seconds(120),
-            jobQueueSize: Int = 100, intraOpThreads: Int = 1, device: String = "cpu", idleSpin: Duration = .zero
-        ) {
-            self.batchSize = batchSize
-            self.maxBatchDelay = maxBatchDelay
-            self.responseTimeout = responseTimeout
-            self.jobQueueSize = jobQueueSize
-            self.intraOpThreads = intraOpThreads
-            self.device = device
-            self.idleSpin = idleSpin
-        }
-    }
-
-    /// What describe shows of a worker.
-    public struct WorkerInfo: Sendable, Equatable {
-        public var id: Int
-        public var startTime: Date
-        public var isReady: Bool
-    }
-
-    /// Observations for the metrics layer, called outside the pool's lock.
-    public struct Observer: Sendable {
-        public var batch: @Sendable (_ size: Int, _ queueWaits: [Duration], _ inference: Duration) -> Void
-        public var queueDepth: @Sendable (Int) -> Void
-        /// The model loaded, in this long.
-        public var loaded: @Sendable (Duration) -> Void
-        /// A queued request was withdrawn (its client went away).
-        public var cancelled: @Sendable () -> Void
-
-        public init(
-            batch: @escaping @Sendable (Int, [Duration], Duration) -> Void = { _, _, _ in },
-            queueDepth: @escaping @Sendable (Int) -> Void = { _ in },
-            loaded: @escaping @Sendable (Duration) -> Void = { _ in },
-            cancelled: @escaping @Sendable () -> Void = {}
-        ) {
-            self.batch = batch
-            self.queueDepth = queueDepth
-            self.loaded = loaded
-            self.cancelled = cancelled
-        }
-    }
-
-    /// How a wait for the workers ended.
-    public enum Readiness: Sendable, Equatable {
-        case ready
-        /// The model failed to load, for this reason.
-        case failed(String)
-        /// Workers were still starting when the wait ran out.
-        case timedOut
-    }
-
-    struct Request {
-        let input: InferenceInput
-        let versionInURL: Bool
-        let continuation: CheckedContinuation<Result<InferenceOutput, ServerError>, Never>
-    }
-
-    typealias Machine = StateMachine<Request>
-
-    /// TorchServe's retry back-off after a failed load or a crashed worker, in seconds (Fibonacci, capped).
-    static let retryBackoff = [1, 1, 2, 3, 5, 8, 13, 21, 34, 55, 89, 144, 233]
-
     public let modelName: String
     public let modelVersion: String
     public let settings: Settings
@@ -96,7 +23,7 @@ public final class WorkerPool: @unchecked Sendable {
     private var model: (any LoadedModel)?
     private var workers: [Int: any PoolWorker] = [:]
     private let jobIDs = Atomic<UInt64>(0)
-    private let ticker = Ticker()
+    private let ticker = PoolTicker()
     /// Maps the machine's instants to wall-clock dates for describe.
     private let epoch = (date: Date(), instant: ContinuousClock.now)
 
@@ -253,37 +180,11 @@ public final class WorkerPool: @unchecked Sendable {
         if depthToReport { observer.queueDepth(depth) }
     }
 
-    private func error(for failure: Machine.Failure, _ request: Request) -> ServerError {
-        switch failure {
-        case .noWorker: noWorkerFailure(versionInURL: request.versionInURL)
-        case .workerDied: .workerDied
-        case .cancelled: .requestCancelled
-        }
-    }
-
-    /// TorchServe's message for "no worker / queue full" (contract §2.9).
-    private func noWorkerFailure(versionInURL: Bool) -> ServerError {
-        let subject = versionInURL ? "Model \"\(modelName)\" Version \(modelVersion)\"" : "Model \"\(modelName)\""
-        return ServerError(
-            status: 503, type: "ServiceUnavailableException",
-            message: "\(subject) has no worker to serve inference request. Please use scale workers API to add workers. "
-                + "If this is a sequence inference, please check if it is closed, or expired; or exceeds maxSequenceJobQueueSize")
-    }
-
     private func complete(_ jobs: [Machine.QueuedJob], started: ContinuousClock.Instant, outcome: BatchOutcome?) {
-        let results: [Result<InferenceOutput, ServerError>]
-        switch outcome?.answers {
-        case .success(let answers) where answers.count == jobs.count:
-            results = answers
-        case .success(let answers):
+        if case .success(let answers) = outcome?.answers, answers.count != jobs.count {
             logger.error("handler answered \(answers.count) results for a batch of \(jobs.count)")
-            let mismatch = ServerError(status: 503, type: "InternalServerException", message: "number of batch response mismatched")
-            results = Array(repeating: .failure(mismatch), count: jobs.count)
-        case .failure:
-            results = Array(repeating: .failure(.predictionFailed), count: jobs.count)
-        case nil:
-            results = Array(repeating: .failure(.workerDied), count: jobs.count)
         }
+        let results = outcome?.results(forBatchOf: jobs.count) ?? Array(repeating: .failure(.workerDied), count: jobs.count)
         observer.batch(jobs.count, jobs.map { started - $0.arrival }, outcome?.inferenceTime ?? .zero)
         for (entry, result) in zip(jobs, results) { entry.job.continuation.resume(returning: result) }
     }
@@ -311,15 +212,13 @@ public final class WorkerPool: @unchecked Sendable {
             logger.info("model loaded", metadata: ["duration": "\(duration)"])
             update { $0.loadSucceeded(now: $1) }
         } catch {
+            var retry = Duration.zero
             update { machine, now in
                 let actions = machine.loadFailed(reason: "\(error)", now: now)
-                if case .failed(_, let failures, _) = machine.load {
-                    logger.error(
-                        "model failed to load",
-                        metadata: ["error": "\(error)", "retry.seconds": "\(Machine.backoff(afterFailures: failures))"])
-                }
+                if case .failed(_, _, let retryAt) = machine.load { retry = retryAt - now }
                 return actions
             }
+            logger.error("model failed to load", metadata: ["error": "\(error)", "retry.seconds": "\(retry.seconds)"])
         }
     }
 }
@@ -341,46 +240,4 @@ extension WorkerPool: PoolWorkerEvents {
         logger.error("worker exited", metadata: ["worker.id": "\(id)", "reason": "\(reason)"])
         update { $0.workerExited(id, now: $1) }
     }
-}
-
-extension ServerError {
-    /// The request was withdrawn because its client went away; nobody reads the answer.
-    static var requestCancelled: ServerError {
-        ServerError(status: 499, type: "RequestCancelledException", message: "Request cancelled by the client")
-    }
-}
-
-/// Worker ids as TorchServe numbers them (from 9000, never reused), across all pools.
-private enum WorkerIDs {
-    private static let counter = Atomic<Int>(9000)
-    static func next() -> Int { counter.wrappingAdd(1, ordering: .relaxed).oldValue }
-}
-
-/// One timer per pool, re-armed only when an earlier tick is wanted; idle when nothing is due.
-private final class Ticker: @unchecked Sendable {
-    private let lock = NSLock()
-    private var armed: ContinuousClock.Instant?
-    private let timer = DispatchSource.makeTimerSource(queue: DispatchQueue(label: "ember.pool.tick"))
-
-    func start(_ onTick: @escaping @Sendable () -> Void) {
-        timer.setEventHandler { [weak self] in
-            self?.lock.withLock { self?.armed = nil }
-            onTick()
-        }
-        timer.schedule(deadline: .distantFuture)
-        timer.resume()
-    }
-
-    func arm(at deadline: ContinuousClock.Instant) {
-        lock.withLock {
-            if let armed, armed <= deadline { return }
-            armed = deadline
-            let delay = max(.zero, deadline - ContinuousClock.now)
-            let (seconds, attoseconds) = delay.components
-            let nanoseconds = Int(clamping: seconds) &* 1_000_000_000 &+ Int(attoseconds / 1_000_000_000)
-            timer.schedule(deadline: .now() + .nanoseconds(nanoseconds))
-        }
-    }
-
-    func cancel() { timer.cancel() }
 }
