@@ -143,7 +143,7 @@ import Testing
         #expect(submit(&machine, "a", id: 1, at: 0) == [.run(["a"], worker: 9000), .tick(at(1000))])
         _ = submit(&machine, "b", id: 2, at: 10)
         #expect(work(machine.tick(now: at(999))).isEmpty)
-        #expect(work(machine.tick(now: at(1000))) == [.fail(["a"], .workerDied), .stop(9000), .start(9001)])
+        #expect(work(machine.tick(now: at(1000))) == [.fail(["a"], .workerDied(worker: 9000)), .stop(9000), .start(9001)])
         #expect(machine.readiness == nil)
         #expect(machine.batchFinished(9000, now: at(1500)).isEmpty, "the abandoned worker's answer is dropped")
         #expect(work(machine.workerReady(9001, now: at(1600))) == [.run(["b"], worker: 9001)])
@@ -262,7 +262,7 @@ import Testing
         _ = submit(&machine, "b", id: 2, at: 0)
         _ = submit(&machine, "c", id: 3, at: 0)
         let exited = steps(machine.workerExited(9000, now: at(10)))
-        #expect(exited.contains(.fail(["a"], .workerDied)))
+        #expect(exited.contains(.fail(["a"], .workerDied(worker: 9000))))
         #expect(exited.contains(.tick(at(1010))))
         #expect(work(machine.workerExited(9000, now: at(11))).isEmpty, "reported twice")
         #expect(work(machine.tick(now: at(1009))).isEmpty)
@@ -282,7 +282,7 @@ import Testing
         _ = submit(&machine, "a", id: 1, at: 0)
         _ = submit(&machine, "b", id: 2, at: 0)
         _ = machine.scale(min: 1, max: 1, now: at(1))
-        #expect(work(machine.workerExited(9001, now: at(2))) == [.fail(["b"], .workerDied)])
+        #expect(work(machine.workerExited(9001, now: at(2))) == [.fail(["b"], .workerDied(worker: 9001))])
         #expect(machine.workers.map(\.id) == [9000])
     }
 

@@ -23,8 +23,8 @@ extension WorkerPool {
         enum Failure: Equatable {
             /// TorchServe's 503 "has no worker": refused at submit, or still queued when the pool stopped.
             case noWorker
-            /// 500 "Worker died.": the batch timed out or its worker exited.
-            case workerDied
+            /// 500 "Worker died.": the batch timed out on this worker, or the worker exited.
+            case workerDied(worker: Int)
             case cancelled
         }
 
@@ -178,7 +178,7 @@ extension WorkerPool {
             guard let index = index(of: id) else { return [] }
             let worker = workers.remove(at: index)
             var actions: Actions = [.notifyWaiters]
-            if case .busy(let batch, _) = worker.phase { actions.append(.fail(batch, .workerDied)) }
+            if case .busy(let batch, _) = worker.phase { actions.append(.fail(batch, .workerDied(worker: id))) }
             if !worker.retiring, !stopped {
                 crashes += 1
                 addMissingWorkers(notBefore: now + Self.backoff(afterFailures: crashes), now: now)
@@ -198,7 +198,7 @@ extension WorkerPool {
             let timeout = responseTimeout
             workers.removeAll { worker in
                 guard case .busy(let batch, let started) = worker.phase, now - started >= timeout else { return false }
-                actions.append(.fail(batch, .workerDied))
+                actions.append(.fail(batch, .workerDied(worker: worker.id)))
                 actions.append(.stopWorker(id: worker.id))
                 expired = true
                 return true

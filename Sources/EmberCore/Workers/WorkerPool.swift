@@ -154,7 +154,14 @@ public final class WorkerPool: @unchecked Sendable {
             case .complete(let jobs, let started):
                 complete(jobs, started: started, outcome: answers)
             case .fail(let jobs, let failure):
-                if failure == .cancelled { observer.cancelled() }
+                switch failure {
+                case .cancelled: observer.cancelled()
+                case .workerDied(let worker):
+                    logger.error(
+                        "batch lost: its worker exceeded responseTimeout or exited, and is replaced",
+                        metadata: ["worker.id": "\(worker)", "batch.size": "\(jobs.count)"])
+                case .noWorker: break
+                }
                 for entry in jobs { entry.job.continuation.resume(returning: .failure(error(for: failure, entry.job))) }
             case .startWorker(let id):
                 startWorker(id)
