@@ -16,6 +16,9 @@ final class FakeBackend: InferenceBackend, @unchecked Sendable {
     private var running = 0
     private let gate = DispatchSemaphore(value: 0)
 
+    /// Signalled whenever a batch starts or a load begins.
+    let changes = Changes()
+
     /// Lets one waiting `gate` batch finish.
     func release() { gate.signal() }
 
@@ -38,6 +41,7 @@ final class FakeBackend: InferenceBackend, @unchecked Sendable {
             loads += 1
             return loads
         }
+        changes.signal()
         if loadDelay > 0 { Thread.sleep(forTimeInterval: loadDelay) }
         if attempt <= failLoads { throw LoadFailure() }
         return Model(backend: self)
@@ -54,6 +58,7 @@ final class FakeBackend: InferenceBackend, @unchecked Sendable {
         func infer(_ batch: [InferenceInput]) throws -> [Result<InferenceOutput, ServerError>] {
             backend.record(batch.count)
             backend.lock.withLock { backend.running += 1 }
+            backend.changes.signal()
             defer { backend.lock.withLock { backend.running -= 1 } }
             let texts = batch.map { String(decoding: $0.body, as: UTF8.self) }
             if texts.contains("gate") { backend.gate.wait() }
@@ -71,6 +76,36 @@ final class FakeBackend: InferenceBackend, @unchecked Sendable {
             return texts.contains("short") ? Array(answers.dropLast()) : answers
         }
 
+    }
+}
+
+/// Lets a test await a state change other threads make, without polling: whoever changes the state
+/// calls ``signal()`` afterwards, and ``wait(until:)`` re-checks its condition on each signal.
+final class Changes: @unchecked Sendable {
+    private let lock = NSLock()
+    private var waiters: [CheckedContinuation<Void, Never>] = []
+
+    func signal() {
+        let woken = lock.withLock {
+            defer { waiters = [] }
+            return waiters
+        }
+        for waiter in woken { waiter.resume() }
+    }
+
+    func wait(until condition: @escaping () -> Bool) async {
+        while true {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                // Checked under the lock a signal needs, so a change between the check and the wait still wakes us.
+                let holds = lock.withLock {
+                    if condition() { return true }
+                    waiters.append(continuation)
+                    return false
+                }
+                if holds { continuation.resume() }
+            }
+            if condition() { return }
+        }
     }
 }
 

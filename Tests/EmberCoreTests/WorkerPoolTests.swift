@@ -8,14 +8,23 @@ import Testing
     /// (`worker_idle_spin_us`): the same behaviour either way.
     static let spins = [0, 3]
 
+    /// A ready pool whose queue-depth and cancellation reports signal `backend.changes`.
     func pool(
         backend: FakeBackend, batchSize: Int = 1, delay: Int = 0, timeout: Int = 120, queue: Int = 100, workers: Int = 1,
-        spinMilliseconds: Int = 0
+        spinMilliseconds: Int = 0, cancelled: @escaping @Sendable () -> Void = {}
     ) throws -> WorkerPool {
+        let changes = backend.changes
         let pool = WorkerPool(
             modelName: "fake", modelVersion: "1.0", archive: try TestArchives.archive(), backend: backend,
-            settings: .init(batchSize: batchSize, maxBatchDelayMilliseconds: delay, responseTimeoutSeconds: timeout,
-                            jobQueueSize: queue, idleSpin: .milliseconds(spinMilliseconds)),
+            settings: .init(
+                batchSize: batchSize, maxBatchDelay: .milliseconds(delay), responseTimeout: .seconds(timeout), jobQueueSize: queue),
+            idleSpin: .milliseconds(spinMilliseconds),
+            observer: .init(
+                queueDepth: { _ in changes.signal() },
+                cancelled: {
+                    cancelled()
+                    changes.signal()
+                }),
             logger: Logger(label: "test"))
         pool.scale(min: workers, max: workers)
         #expect(pool.waitUntilReady(timeout: .seconds(10)) == .ready)
@@ -53,26 +62,14 @@ import Testing
         pool.shutdown(timeout: .seconds(5))
     }
 
-    /// Polls until `condition` holds (state changes made by other threads), failing after 20 s.
-    func eventually(_ what: String, _ condition: () -> Bool) async throws {
-        let deadline = ContinuousClock.now + .seconds(20)
-        while !condition() {
-            guard ContinuousClock.now < deadline else {
-                Issue.record("timed out waiting for \(what)")
-                return
-            }
-            try await Task.sleep(for: .milliseconds(5))
-        }
-    }
-
     @Test func aFullQueueIsRefusedAtOnce() async throws {
         let backend = FakeBackend()
         let pool = try pool(backend: backend, queue: 2)
         async let first = submit(pool, "gate")
-        try await eventually("the first request to run") { backend.batchesRunning == 1 }
+        await backend.changes.wait { backend.batchesRunning == 1 }
         async let second = submit(pool, "2")
         async let third = submit(pool, "3")
-        try await eventually("two queued requests") { pool.pendingRequests == 2 }
+        await backend.changes.wait { pool.pendingRequests == 2 }
         let refused = await submit(pool, "4")
         #expect(refused.failure?.code == .noWorker)
         backend.release()
@@ -142,13 +139,14 @@ import Testing
         let backend = FakeBackend()
         let pool = try pool(backend: backend, spinMilliseconds: spin)
         async let first = submit(pool, "gate")
-        try await eventually("the first request to run") { backend.batchesRunning == 1 }
+        await backend.changes.wait { backend.batchesRunning == 1 }
         async let second = submit(pool, "2")
-        try await eventually("a queued request") { pool.pendingRequests == 1 }
+        await backend.changes.wait { pool.pendingRequests == 1 }
         pool.scale(min: 0, max: 0)
         backend.release()
         #expect(await [first, second].map(\.text) == ["opened", "4"])
-        try await eventually("the worker to retire") { pool.workerInfo.isEmpty }
+        // The worker left in the same step that answered the last queued request.
+        #expect(pool.workerInfo.isEmpty)
         #expect(await submit(pool, "3").failure?.code == .noWorker)
         pool.shutdown(timeout: .seconds(5))
     }
@@ -157,7 +155,7 @@ import Testing
         let backend = FakeBackend()
         let pool = try pool(backend: backend, spinMilliseconds: spin)
         async let inFlight = submit(pool, "gate")
-        try await eventually("the request to run") { backend.batchesRunning == 1 }
+        await backend.changes.wait { backend.batchesRunning == 1 }
         DispatchQueue.global().asyncAfter(deadline: .now() + .milliseconds(200)) { backend.release() }
         pool.shutdown(timeout: .seconds(10))
         #expect(await inFlight.text == "opened")
@@ -172,11 +170,48 @@ import Testing
         pool.scale(min: 1, max: 1)
         #expect(pool.waitUntilReady(timeout: .seconds(5)) == .failed("fake load failure"))
         #expect(pool.loadError != nil)
-        // The retry (after 1 s) loads it.
-        try await Task.sleep(for: .milliseconds(1500))
+        // The retry (after 1 s, on the pool's timer) loads it.
+        await backend.changes.wait { backend.loadCount == 2 }
         #expect(pool.waitUntilReady(timeout: .seconds(5)) == .ready)
         #expect(backend.loadCount == 2)
         #expect(await submit(pool, "4").text == "8")
         pool.shutdown(timeout: .seconds(5))
     }
+
+    @Test func cancellingAQueuedRequestWithdrawsItBeforeItRuns() async throws {
+        let backend = FakeBackend()
+        let withdrawals = Withdrawals()
+        let pool = try pool(backend: backend, cancelled: { withdrawals.count() })
+        async let first = submit(pool, "gate")
+        await backend.changes.wait { backend.batchesRunning == 1 }
+        let second = Task { await submit(pool, "2") }
+        await backend.changes.wait { pool.pendingRequests == 1 }
+        second.cancel()
+        #expect(await second.value.failure?.code == .requestCancelled)
+        #expect(pool.pendingRequests == 0)
+        #expect(withdrawals.total == 1)
+        backend.release()
+        #expect(await first.text == "opened")
+        #expect(await submit(pool, "3").text == "6")
+        #expect(backend.batchSizes == [1, 1], "the withdrawn request never ran")
+        pool.shutdown(timeout: .seconds(5))
+    }
+
+    @Test func workerThreadsAreNamedInTheKernel() throws {
+        let pool = try pool(backend: FakeBackend(), workers: 2)
+        let tasks = try FileManager.default.contentsOfDirectory(atPath: "/proc/self/task")
+        let names = Set(tasks.compactMap { task in
+            (try? String(contentsOfFile: "/proc/self/task/\(task)/comm", encoding: .utf8))?
+                .trimmingCharacters(in: .whitespacesAndNewlines)
+        })
+        for id in pool.workerInfo.map(\.id) { #expect(names.contains("ember-w\(id)")) }
+        pool.shutdown(timeout: .seconds(5))
+    }
+}
+
+final class Withdrawals: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = 0
+    func count() { lock.withLock { value += 1 } }
+    var total: Int { lock.withLock { value } }
 }

@@ -202,12 +202,8 @@ public actor ModelRegistry {
             })
         return WorkerPool(
             modelName: name, modelVersion: version, archive: archive, backend: backend,
-            settings: .init(
-                batchSize: settings.batchSize, maxBatchDelayMilliseconds: settings.maxBatchDelay.wholeMilliseconds,
-                responseTimeoutSeconds: settings.responseTimeout.wholeSeconds, jobQueueSize: settings.jobQueueSize,
-                intraOpThreads: settings.intraOpThreads,
-                idleSpin: .microseconds(configuration.workerIdleSpinMicroseconds)),
-            observer: observer, logger: logger)
+            settings: settings, idleSpin: .microseconds(configuration.workerIdleSpinMicroseconds), observer: observer,
+            logger: logger)
     }
 
     // MARK: Lookup
