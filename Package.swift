@@ -41,6 +41,7 @@ let package = Package(
         .library(name: "EmberArchive", targets: ["EmberArchive"]),
         .library(name: "TorchBackend", targets: ["TorchBackend"]),
         .library(name: "ImageCodec", targets: ["ImageCodec"]),
+        .library(name: "EmberTesting", targets: ["EmberTesting"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -115,6 +116,9 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+
+        // Fakes for tests without libtorch: a model service for the listeners, a backend for the registry.
+        .target(name: "EmberTesting", dependencies: ["EmberCore", "EmberHTTP", "EmberArchive"]),
 
         .target(
             name: "EmberArchiverCLI",
