@@ -151,7 +151,7 @@ let package = Package(
         .testTarget(
             name: "EmberServerTests",
             dependencies: [
-                "EmberServer", "EmberHTTP", "EmberCore", "EmberTorch", "EmberArchive",
+                "EmberServer", "EmberHTTP", "EmberCore", "EmberTorch", "EmberArchive", "EmberTesting",
                 .product(name: "Hummingbird", package: "hummingbird"),
             ],
             exclude: ["Fixtures"]),
