@@ -155,6 +155,16 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
             ],
             exclude: ["Fixtures"]),
+        // The three listeners in-process (Hummingbird's router test mode) over a fake model service:
+        // no libtorch, no sockets.
+        .testTarget(
+            name: "EmberHTTPTests",
+            dependencies: [
+                "EmberHTTP", "EmberCore", "EmberTesting",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+            ]),
         .testTarget(name: "EmberArchiveTests", dependencies: ["EmberArchive"]),
         .testTarget(name: "EmberCoreTests", dependencies: ["EmberCore"]),
         .testTarget(name: "EmberArchiverCLITests", dependencies: ["EmberArchiverCLI", "EmberArchive"]),
