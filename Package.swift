@@ -41,12 +41,14 @@ let package = Package(
         .library(name: "EmberArchive", targets: ["EmberArchive"]),
         .library(name: "TorchBackend", targets: ["TorchBackend"]),
         .library(name: "ImageCodec", targets: ["ImageCodec"]),
+        .library(name: "EmberTesting", targets: ["EmberTesting"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-nio-extras", from: "1.35.2"),
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
@@ -107,13 +109,16 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+
+        // Fakes for tests without libtorch: a model service for the listeners, a backend for the registry.
+        .target(name: "EmberTesting", dependencies: ["EmberCore", "EmberHTTP", "EmberArchive"]),
 
         .target(
             name: "EmberArchiverCLI",
@@ -133,6 +138,7 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ]
         ),
         .executableTarget(
@@ -145,10 +151,20 @@ let package = Package(
         .testTarget(
             name: "EmberServerTests",
             dependencies: [
-                "EmberServer", "EmberHTTP", "EmberCore", "EmberTorch", "EmberArchive",
+                "EmberServer", "EmberHTTP", "EmberCore", "EmberTorch", "EmberArchive", "EmberTesting",
                 .product(name: "Hummingbird", package: "hummingbird"),
             ],
             exclude: ["Fixtures"]),
+        // The three listeners in-process (Hummingbird's router test mode) over a fake model service:
+        // no libtorch, no sockets.
+        .testTarget(
+            name: "EmberHTTPTests",
+            dependencies: [
+                "EmberHTTP", "EmberCore", "EmberTesting",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+            ]),
         .testTarget(name: "EmberArchiveTests", dependencies: ["EmberArchive"]),
         .testTarget(name: "EmberCoreTests", dependencies: ["EmberCore"]),
         .testTarget(name: "EmberArchiverCLITests", dependencies: ["EmberArchiverCLI", "EmberArchive"]),

@@ -28,71 +28,31 @@ struct ServerLauncher {
         let tls = try configuration.tlsFiles().map {
             try TLSCredentials.load(certificateFile: $0.certificate, privateKeyFile: $0.privateKey)
         }
-        func credentials(_ address: ListenerAddress) -> TLSCredentials? { address.scheme == "https" ? tls : nil }
         // One inter-op thread: parallelism comes from workers and their intra-op threads.
         try? TorchRuntime.setInterOpThreads(1)
         // Workers parallelise; OpenBLAS's own threads would only spin on the same cores (unless the
         // operator asked for them with OPENBLAS_NUM_THREADS).
         if ProcessInfo.processInfo.environment["OPENBLAS_NUM_THREADS"] == nil { TorchRuntime.limitBLASThreads(1) }
 
-        let metrics = ServerMetrics()
-        let registry = ModelRegistry(
-            backend: TorchInferenceBackend(logger: logger), configuration: configuration, metrics: metrics, logger: logger,
-            fetcher: HTTPArchiveFetcher())
         let startup = ContinuousClock.now
-        if let restored {
-            await SnapshotRestore(models: restored.models, registry: registry, logger: logger).registerAll()
-        } else {
-            try await StartupModels(configuration: configuration, registry: registry, logger: logger).registerAll()
-        }
-        let writer = snapshots.map {
-            SnapshotWriter(store: $0, configuration: persisted, registry: registry, logger: logger)
-        }
-        let registryService = RegistryService(registry: registry, metrics: metrics)
-
         let tokens = try TokenFile.start(configuration: configuration, logger: logger)
         let accessLog = level <= .info ? AccessLog() : nil
         defer { accessLog?.close() }
-        let listeners = Listeners(
-            service: writer.map { SnapshotService(base: registryService, writer: $0) } ?? registryService,
-            settings: HTTPSettings(
-                maxRequestSize: configuration.maxRequestSize, corsAllowedOrigin: configuration.corsAllowedOrigin,
-                corsAllowedMethods: configuration.corsAllowedMethods, corsAllowedHeaders: configuration.corsAllowedHeaders,
-                enableModelAPI: configuration.enableModelAPI, version: EmberCommand.version, tokenAuthorization: tokens),
-            metrics: metrics, logger: logger, accessLog: accessLog, refreshMetrics: { SystemMetrics.record(into: metrics) })
-        let announcer = StartAnnouncer(expected: 3, logger: logger, startup: startup) { await writer?.write(.startup) }
-        let inference = configuration.inferenceAddress
-        let management = configuration.managementAddress
-        let metricsAddress = configuration.metricsAddress
-        let group = ServiceGroup(
-            configuration: .init(
-                services: [
-                    .init(
-                        service: PoolShutdownService(
-                            registry: registry, timeout: .seconds(configuration.unregisterModelTimeout),
-                            beforeShutdown: { await writer?.write(.shutdown) })),
-                    .init(service: try listeners.inference(
-                        host: inference.host, port: inference.port, tls: credentials(inference)
-                    ) {
-                        await announcer.bound("Inference API", scheme: inference.scheme, host: inference.host, port: $0)
-                    }),
-                    .init(service: try listeners.management(
-                        host: management.host, port: management.port, tls: credentials(management)
-                    ) {
-                        await announcer.bound("Management API", scheme: management.scheme, host: management.host, port: $0)
-                    }),
-                    .init(service: try listeners.metrics(
-                        host: metricsAddress.host, port: metricsAddress.port, tls: credentials(metricsAddress)
-                    ) {
-                        await announcer.bound("Metrics API", scheme: metricsAddress.scheme, host: metricsAddress.host, port: $0)
-                    }),
-                ],
-                gracefulShutdownSignals: [.sigterm, .sigint],
-                logger: logger))
+        let server = try await buildServer(
+            configuration: configuration, backend: TorchInferenceBackend(logger: logger), fetcher: HTTPArchiveFetcher(),
+            logger: logger,
+            options: ServerOptions(
+                tls: tls, tokens: tokens, snapshots: snapshots.map { .init(store: $0, configuration: persisted) },
+                restoredModels: restored?.models, accessLog: accessLog, gracefulShutdownSignals: [.sigterm, .sigint],
+                onReady: { [logger] _ in
+                    logger.info("listeners ready", metadata: ["startup": "\(ContinuousClock.now - startup)"])
+                    // Written straight to the descriptor so the line is never held in a buffer.
+                    FileHandle.standardOutput.write(Data("Model server started.\n".utf8))
+                }))
         ServerProcess.writePID()
         defer { ServerProcess.removePIDIfOurs() }
         do {
-            try await group.run()
+            try await server.group.run()
         } catch {
             logger.critical("server stopped on an error", metadata: ["error": "\(error)"])
             throw error
@@ -146,50 +106,5 @@ struct ServerLauncher {
             logger.debug("TorchServe configuration key has no effect in Ember", metadata: ["key": "\(key)"])
         }
         return (configuration, persisted, restored)
-    }
-}
-
-/// Drains and stops the worker pools when the group shuts down; listed first, so it stops last,
-/// after the listeners have finished their in-flight requests.
-struct PoolShutdownService: Service {
-    let registry: ModelRegistry
-    let timeout: Duration
-    /// Runs once the listeners have stopped, before the pools go (the shutdown snapshot).
-    var beforeShutdown: @Sendable () async -> Void = {}
-
-    func run() async throws {
-        try? await gracefulShutdown()
-        await beforeShutdown()
-        await registry.shutdownAll(timeout: timeout)
-    }
-}
-
-/// Prints TorchServe's `Model server started.` once every listener is bound.
-actor StartAnnouncer {
-    private var remaining: Int
-    private let logger: Logger
-    private let startup: ContinuousClock.Instant
-    /// Runs once every listener is bound (the start-up snapshot), before `Model server started.`.
-    private let onReady: @Sendable () async -> Void
-
-    init(
-        expected: Int, logger: Logger, startup: ContinuousClock.Instant,
-        onReady: @escaping @Sendable () async -> Void = {}
-    ) {
-        self.remaining = expected
-        self.logger = logger
-        self.startup = startup
-        self.onReady = onReady
-    }
-
-    func bound(_ name: String, scheme: String, host: String, port: Int) async {
-        logger.info("\(name) bind to: \(scheme)://\(host):\(port)")
-        remaining -= 1
-        if remaining == 0 {
-            await onReady()
-            logger.info("listeners ready", metadata: ["startup": "\(ContinuousClock.now - startup)"])
-            // Written straight to the descriptor so the line is never held in a buffer.
-            FileHandle.standardOutput.write(Data("Model server started.\n".utf8))
-        }
     }
 }

@@ -12,8 +12,9 @@ import FoundationNetworking
 
 @testable import EmberServer
 
-/// A real Ember on ephemeral ports: real archives in a temporary model store, the libtorch backend,
-/// the three listeners in a ServiceGroup. `with` runs a test against it and shuts it down.
+/// A real Ember on ephemeral ports, built as `ember` builds it (`buildServer`): real archives in a
+/// temporary model store, the libtorch backend, the three listeners. `with` runs a test against it and
+/// shuts it down.
 struct TestServer: Sendable {
     let inference: Int
     let management: Int
@@ -95,42 +96,22 @@ struct TestServer: Sendable {
         defer { try? FileManager.default.removeItem(at: store) }
         var logger = Logger(label: "ember-test")
         logger.logLevel = .warning
-        let configuration = try Self.configuration(store: store, extra: extraConfiguration)
-        let metrics = ServerMetrics(hostname: "test-host")
-        let registry = ModelRegistry(
-            backend: TorchInferenceBackend(logger: logger), configuration: configuration, metrics: metrics, logger: logger)
-        for url in models {
-            _ = try await registry.register(.init(url: url, atStartup: true))
-        }
-        let writer = snapshots.map {
-            SnapshotWriter(store: $0, configuration: configuration, registry: registry, logger: logger)
-        }
-        let registryService = RegistryService(registry: registry, metrics: metrics)
-        let listeners = Listeners(
-            service: writer.map { SnapshotService(base: registryService, writer: $0) } ?? registryService,
-            settings: HTTPSettings(maxRequestSize: 1_000_000, enableModelAPI: true, tokenAuthorization: tokens),
-            metrics: metrics, logger: logger, refreshMetrics: { SystemMetrics.record(into: metrics) })
-        let ports = PortCollector()
-        let group = ServiceGroup(
-            configuration: .init(
-                services: [
-                    .init(
-                        service: PoolShutdownService(
-                            registry: registry, timeout: .seconds(5), beforeShutdown: { await writer?.write(.shutdown) })),
-                    .init(service: try listeners.inference(host: "127.0.0.1", port: 0, tls: inferenceTLS) {
-                        await ports.set("inference", $0)
-                    }),
-                    .init(service: try listeners.management(host: "127.0.0.1", port: 0) { await ports.set("management", $0) }),
-                    .init(service: try listeners.metrics(host: "127.0.0.1", port: 0) { await ports.set("metrics", $0) }),
-                ],
-                gracefulShutdownSignals: [], logger: logger))
+        var configuration = try Self.configuration(
+            store: store, extra: "max_request_size=1000000\nunregister_model_timeout=5\n" + extraConfiguration)
+        configuration.loadModels = models
+        if inferenceTLS != nil { configuration.inferenceAddress.scheme = "https" }
+        let built = try await buildServer(
+            configuration: configuration, backend: TorchInferenceBackend(logger: logger), fetcher: nil, logger: logger,
+            options: ServerOptions(
+                tls: inferenceTLS, tokens: tokens, snapshots: snapshots.map { .init(store: $0, configuration: configuration) },
+                metrics: ServerMetrics(hostname: "test-host")))
+        let group = built.group
         return try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await group.run() }
-            let bound = await ports.wait(for: 3)
-            await writer?.write(.startup)
+            let bound = await built.ports.ready()
             let server = TestServer(
-                inference: bound["inference"] ?? 0, management: bound["management"] ?? 0,
-                metricsPort: bound["metrics"] ?? 0, registry: registry, modelStore: store)
+                inference: bound.inference, management: bound.management, metricsPort: bound.metrics,
+                registry: built.registry, modelStore: store)
             do {
                 let result = try await body(server)
                 await group.triggerGracefulShutdown()

@@ -1,0 +1,75 @@
+import EmberCore
+import EmberHTTP
+import Logging
+import ServiceLifecycle
+
+/// Builds the whole server: the registry with its start-up models (or a restored snapshot's),
+/// the model service (snapshotting when snapshots are on), the three listeners and the pool shutdown,
+/// in one ServiceGroup. `ember` and the tests both start their servers here; they differ only in
+/// `configuration`, `backend`, `fetcher` and `options`.
+///
+/// Start-up models are registered before this returns; the listeners bind when the group runs.
+public func buildServer(
+    configuration: ServerConfiguration, backend: any InferenceBackend, fetcher: (any ArchiveFetcher)?,
+    logger: Logger, options: ServerOptions = ServerOptions()
+) async throws -> EmberServerServices {
+    let metrics = options.metrics
+    let registry = ModelRegistry(
+        backend: backend, configuration: configuration, metrics: metrics, logger: logger, fetcher: fetcher)
+    if let restored = options.restoredModels {
+        await SnapshotRestore(models: restored, registry: registry, logger: logger).registerAll()
+    } else {
+        try await StartupModels(configuration: configuration, registry: registry, logger: logger).registerAll()
+    }
+    let writer = options.snapshots.map {
+        SnapshotWriter(store: $0.store, configuration: $0.configuration, registry: registry, logger: logger)
+    }
+    let registryService = RegistryService(registry: registry, metrics: metrics)
+    let listeners = Listeners(
+        service: writer.map { SnapshotService(base: registryService, writer: $0) } ?? registryService,
+        settings: HTTPSettings(configuration: configuration, version: options.version, tokens: options.tokens),
+        metrics: metrics, logger: logger, accessLog: options.accessLog,
+        refreshMetrics: { SystemMetrics.record(into: metrics) })
+    let onReady = options.onReady
+    let ports = ListenerPorts { bound in
+        await writer?.write(.startup)
+        await onReady(bound)
+    }
+
+    func credentials(for address: ListenerAddress) throws -> TLSCredentials? {
+        guard address.scheme == "https" else { return nil }
+        // Serving plain HTTP on an https:// address would silently drop the encryption asked for.
+        guard let tls = options.tls else { throw ConfigurationError("\(address) is https:// but no TLS credentials were given") }
+        return tls
+    }
+    func announce(_ listener: ListenerPorts.Listener, _ name: String, _ address: ListenerAddress)
+        -> @Sendable (Int) async -> Void
+    {
+        { port in
+            logger.info("\(name) bind to: \(address.scheme)://\(address.host):\(port)")
+            await ports.record(listener, port: port)
+        }
+    }
+    let inference = configuration.inferenceAddress
+    let management = configuration.managementAddress
+    let metricsAddress = configuration.metricsAddress
+    let services: [any Service] = [
+        PoolShutdownService(
+            registry: registry, timeout: .seconds(configuration.unregisterModelTimeout),
+            beforeShutdown: { await writer?.write(.shutdown) }),
+        try listeners.inference(
+            host: inference.host, port: inference.port, tls: try credentials(for: inference),
+            onRunning: announce(.inference, "Inference API", inference)),
+        try listeners.management(
+            host: management.host, port: management.port, tls: try credentials(for: management),
+            onRunning: announce(.management, "Management API", management)),
+        try listeners.metrics(
+            host: metricsAddress.host, port: metricsAddress.port, tls: try credentials(for: metricsAddress),
+            onRunning: announce(.metrics, "Metrics API", metricsAddress)),
+    ]
+    let group = ServiceGroup(
+        configuration: .init(
+            services: services.map { .init(service: $0) }, gracefulShutdownSignals: options.gracefulShutdownSignals,
+            logger: logger))
+    return EmberServerServices(services: services, group: group, registry: registry, ports: ports)
+}
