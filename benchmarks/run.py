@@ -13,23 +13,23 @@ Every server it starts runs in its own process group on free loopback ports and 
 markdown table and written to benchmarks/results/<date>-<host>.md and .json.
 """
 import argparse
-import atexit
 import datetime
-import http.client
 import json
 import os
 import platform
 import re
 import shutil
-import signal
 import socket
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.dirname(os.path.realpath(__file__)))  # benchmarks/common.py from any directory
+from common import (ROOT, STARTED_MARKER, Server, free_ports, http_request, log, server_env,  # noqa: E402
+                    set_log_tag, stop_all, stop_on_exit, write_config)
+
+set_log_tag("bench")
 BENCH = os.path.join(ROOT, "benchmarks")
 WORK = os.path.join(BENCH, ".work")  # git-ignored scratch: configs, logs, TorchServe archives
 VENV = os.path.join(BENCH, ".venv")
@@ -38,7 +38,6 @@ EMBER = os.path.join(ROOT, ".build", "release", "ember")
 ARCHIVER = os.path.join(ROOT, ".build", "release", "ember-archiver")
 FLOOR = os.path.join(ROOT, ".build", "release", "ember-floor-bench")
 LUA = os.path.join(BENCH, "lua", "post.lua")
-STARTED_MARKER = "Model server started."
 
 # What each model is called with. "delay_ms" is the maxBatchDelay used with batching on (the examples'
 # model-config.yaml values); "row_shape" is what the floor feeds it.
@@ -72,156 +71,12 @@ EMBER_OVERHEAD_METRICS = [
     "ember_overhead_seconds",
 ]
 
-
-def log(message):
-    print(f"[bench {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+# Every server (common.Server) is stopped on exit: normal end, exception, SIGINT, SIGTERM.
+stop_on_exit(stop_all)
 
 
 # ---------------------------------------------------------------------------------------------------
-# Processes: everything started goes into its own session; all are stopped on exit.
-
-_servers = []
-
-
-def _process_tree(root_pid):
-    """root_pid and all its descendants, read from /proc."""
-    children = {}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat") as f:
-                stat = f.read()
-            ppid = int(stat[stat.rindex(")") + 2:].split()[1])
-        except (OSError, ValueError, IndexError):
-            continue
-        children.setdefault(ppid, []).append(int(entry))
-    tree, todo = [], [root_pid]
-    while todo and len(tree) < 10000:
-        pid = todo.pop()
-        tree.append(pid)
-        todo.extend(children.get(pid, []))
-    return tree
-
-
-def rss_kib(pid):
-    try:
-        with open(f"/proc/{pid}/status") as f:
-            for line in f:
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1])
-    except OSError:
-        pass
-    return 0
-
-
-def _cmdline(pid):
-    try:
-        with open(f"/proc/{pid}/cmdline", "rb") as f:
-            return f.read().replace(b"\0", b" ").decode(errors="replace")
-    except OSError:
-        return ""
-
-
-class Server:
-    """A server process in its own session, with stdout drained to a log file by a thread."""
-
-    def __init__(self, name, argv, cwd, env, log_path):
-        self.name = name
-        self.log_path = log_path
-        self.started = threading.Event()
-        self.start_time = time.monotonic()
-        self.started_at = None
-        self._log = open(log_path, "w")
-        self.proc = subprocess.Popen(
-            argv, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT, start_new_session=True)
-        _servers.append(self)
-        self._reader = threading.Thread(target=self._drain, daemon=True)
-        self._reader.start()
-
-    def _drain(self):
-        for raw in self.proc.stdout:
-            line = raw.decode(errors="replace")
-            try:
-                self._log.write(line)
-                self._log.flush()
-            except ValueError:  # closed by stop() while a straggler still held the pipe
-                pass
-            if STARTED_MARKER in line and not self.started.is_set():
-                self.started_at = time.monotonic()
-                self.started.set()
-
-    def alive(self):
-        return self.proc.poll() is None
-
-    def wait_started(self, timeout):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.started.wait(0.05):
-                return True
-            if not self.alive():
-                return False
-        return False
-
-    def rss_kib(self, subtree_match=None):
-        """Resident memory of the process tree; with subtree_match, of the first descendant whose command
-        line contains it and that process's own descendants (TorchServe: the Java frontend and workers,
-        without the Python launcher)."""
-        root = self.proc.pid
-        if subtree_match:
-            for pid in _process_tree(self.proc.pid):
-                if subtree_match in _cmdline(pid):
-                    root = pid
-                    break
-        pids = _process_tree(root)
-        return sum(rss_kib(pid) for pid in pids), len(pids)
-
-    def stop(self, timeout=15):
-        if self.proc.poll() is None:
-            pids = _process_tree(self.proc.pid)
-            try:
-                os.killpg(self.proc.pid, signal.SIGTERM)
-            except ProcessLookupError:
-                pass
-            try:
-                self.proc.wait(timeout)
-            except subprocess.TimeoutExpired:
-                pass
-            # Whatever is left of the group or of the tree (a worker that changed its group): SIGKILL.
-            try:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-            for pid in pids:
-                try:
-                    os.kill(pid, signal.SIGKILL)
-                except (ProcessLookupError, PermissionError):
-                    pass
-            try:
-                self.proc.wait(5)
-            except subprocess.TimeoutExpired:
-                log(f"{self.name}: process {self.proc.pid} did not exit")
-        self._reader.join(5)
-        self._log.close()
-        if self in _servers:
-            _servers.remove(self)
-
-
-def stop_all():
-    for server in list(_servers):
-        server.stop()
-
-
-def _on_signal(signum, frame):
-    stop_all()
-    sys.exit(128 + signum)
-
-
-atexit.register(stop_all)
-signal.signal(signal.SIGINT, _on_signal)
-signal.signal(signal.SIGTERM, _on_signal)
-
+# Commands.
 
 def run_cmd(argv, timeout, cwd=ROOT, env=None, check=True, capture=True):
     """Runs a command with a time limit; returns (returncode, output)."""
@@ -241,44 +96,6 @@ def run_cmd(argv, timeout, cwd=ROOT, env=None, check=True, capture=True):
     if check and done.returncode != 0:
         raise RuntimeError(f"failed ({done.returncode}): {' '.join(argv)}\n{output[-3000:]}")
     return done.returncode, output
-
-
-# ---------------------------------------------------------------------------------------------------
-# Ports and HTTP (loopback only, no proxies: http.client talks to the socket directly).
-
-def port_free(port):
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            s.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.settimeout(0.2)
-        return s.connect_ex(("127.0.0.1", port)) != 0
-
-
-def free_ports(count):
-    """`count` distinct free loopback ports: three consecutive ones above 20000 when possible."""
-    for _ in range(200):
-        base = 20000 + int.from_bytes(os.urandom(2), "big") % 40000
-        ports = [base + i for i in range(count)]
-        if all(port_free(p) for p in ports):
-            return ports
-    raise RuntimeError("no free loopback ports found")
-
-
-def http_request(method, port, path, body=None, headers=None, timeout=30):
-    """(status, body bytes); status 0 with the error text when the connection fails."""
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
-    try:
-        conn.request(method, path, body=body, headers=headers or {})
-        response = conn.getresponse()
-        return response.status, response.read()
-    except (OSError, http.client.HTTPException) as error:
-        return 0, str(error).encode()
-    finally:
-        conn.close()
 
 
 def predict(port, model, timeout=30):
@@ -392,20 +209,8 @@ def run_floor(args):
 # ---------------------------------------------------------------------------------------------------
 # One server (Ember or TorchServe) through the whole sequence.
 
-def write_config(path, ports, model_store, extra=""):
-    with open(path, "w") as f:
-        f.write(
-            "# written by benchmarks/run.py\n"
-            f"inference_address=http://127.0.0.1:{ports[0]}\n"
-            f"management_address=http://127.0.0.1:{ports[1]}\n"
-            f"metrics_address=http://127.0.0.1:{ports[2]}\n"
-            f"model_store={model_store}\n"
-            "default_workers_per_model=1\n"
-            "enable_model_api=true\n"
-            "disable_token_authorization=true\n"
-            "job_queue_size=1000\n"
-            "default_response_timeout=120\n"
-            + extra)
+# What both servers' config.properties add to common.write_config's lines.
+CONFIG_EXTRA = "default_workers_per_model=1\ndefault_response_timeout=120\n"
 
 
 def scrape_overhead(metrics_port):
@@ -455,7 +260,7 @@ def wait_first_prediction(server, port, model, timeout):
 
 def measure_rss(server, match):
     time.sleep(1.0)
-    kib, count = server.rss_kib(match)
+    kib, count = server.tree_rss_kib(match)
     return {"rss_mib": round(kib / 1024, 1), "processes": count}
 
 
@@ -569,10 +374,10 @@ def run_ember(args, work):
         return {"kind": "ember", "error": note, "runs": [], "startup": {}, "notes": []}
     ports = free_ports(3)
     config = os.path.join(work, "ember-config.properties")
-    write_config(config, ports, os.path.join(ROOT, args.ember_model_store))
+    write_config(config, ports, os.path.join(ROOT, args.ember_model_store), CONFIG_EXTRA)
     argv = [args.ember_bin, "--start", "--foreground", "--model-store", args.ember_model_store, "--models",
             *[f"{m}={MODELS[m]['mar']}" for m in args.models], "--ts-config", config, "--disable-token-auth"]
-    env = dict(os.environ, OPENBLAS_NUM_THREADS=os.environ.get("OPENBLAS_NUM_THREADS", "1"))
+    env = server_env()
     log("ember: " + " ".join(argv))
     return serve_and_measure("ember", argv, ROOT, env, work, ports, args)
 
@@ -635,7 +440,7 @@ def run_torchserve(args, work):
     # TorchServe also opens two gRPC ports (7070/7071 by default) and names its workers' Unix sockets
     # after initial_worker_port (9000): move them away from the defaults as well.
     worker_base = 30000 + int.from_bytes(os.urandom(2), "big") % 20000
-    write_config(config, ports[:3], store,
+    write_config(config, ports[:3], store, CONFIG_EXTRA +
                  f"grpc_inference_port={ports[3]}\ngrpc_management_port={ports[4]}\ninitial_worker_port={worker_base}\n")
     ports = ports[:3]
     ts_work = os.path.join(work, "torchserve")

@@ -27,146 +27,34 @@ import collections
 import http.client
 import os
 import shutil
-import signal
-import socket
-import subprocess
 import sys
 import tempfile
 import threading
 import time
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-STARTED_MARKER = "Model server started."
+sys.path.insert(0, os.path.dirname(os.path.realpath(__file__)))  # benchmarks/common.py from any directory
+from common import (ROOT, Server, free_ports, http_request, log, server_env, set_log_tag, stop_all,  # noqa: E402
+                    stop_on_exit, write_config)
 
-
-def log(message):
-    print(f"[soak {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+set_log_tag("soak")
 
 
 # ---------------------------------------------------------------------------------------------------
-# The server process: its own session, stopped on every way out.
+# The server process (common.Server: its own session), stopped on every way out; the load threads stop too.
 
-_server = None
 _stop = threading.Event()
 
 
-class Server:
-    def __init__(self, argv, env, log_path):
-        self._log = open(log_path, "w")
-        self.log_path = log_path
-        self.started = threading.Event()
-        self.proc = subprocess.Popen(argv, cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                     stderr=subprocess.STDOUT, start_new_session=True)
-        self._reader = threading.Thread(target=self._drain, daemon=True)
-        self._reader.start()
-
-    def _drain(self):
-        for raw in self.proc.stdout:
-            line = raw.decode(errors="replace")
-            try:
-                self._log.write(line)
-                self._log.flush()
-            except ValueError:
-                pass
-            if STARTED_MARKER in line:
-                self.started.set()
-
-    def alive(self):
-        return self.proc.poll() is None
-
-    def wait_started(self, timeout):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.started.wait(0.1):
-                return True
-            if not self.alive():
-                return False
-        return False
-
-    def rss_kib(self):
-        try:
-            with open(f"/proc/{self.proc.pid}/status") as f:
-                for line in f:
-                    if line.startswith("VmRSS:"):
-                        return int(line.split()[1])
-        except OSError:
-            pass
-        return 0
-
-    def stop(self, timeout=30):
-        if self.proc.poll() is None:
-            try:
-                os.killpg(self.proc.pid, signal.SIGTERM)
-            except ProcessLookupError:
-                pass
-            try:
-                self.proc.wait(timeout)
-            except subprocess.TimeoutExpired:
-                log(f"ember did not stop within {timeout} s of SIGTERM: SIGKILL")
-            try:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-            try:
-                self.proc.wait(5)
-            except subprocess.TimeoutExpired:
-                log(f"ember (pid {self.proc.pid}) did not exit")
-        self._reader.join(5)
-        self._log.close()
-
-
 def stop_server():
-    global _server
     _stop.set()
-    if _server is not None:
-        server, _server = _server, None
-        server.stop()
+    stop_all()
 
 
-def _on_signal(signum, frame):
-    stop_server()
-    sys.exit(128 + signum)
-
-
-atexit.register(stop_server)
-signal.signal(signal.SIGINT, _on_signal)
-signal.signal(signal.SIGTERM, _on_signal)
+stop_on_exit(stop_server)
 
 
 # ---------------------------------------------------------------------------------------------------
-# Ports and HTTP (loopback only).
-
-def port_free(port):
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            s.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-    return True
-
-
-def free_ports(count):
-    for _ in range(200):
-        base = 20000 + int.from_bytes(os.urandom(2), "big") % 40000
-        ports = [base + i for i in range(count)]
-        if all(port_free(p) for p in ports):
-            return ports
-    raise RuntimeError("no free loopback ports found")
-
-
-def http_request(method, port, path, body=None, headers=None, timeout=120):
-    """(status, body); status 0 when the connection fails."""
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
-    try:
-        conn.request(method, path, body=body, headers=headers or {})
-        response = conn.getresponse()
-        return response.status, response.read()
-    except (OSError, http.client.HTTPException) as error:
-        return 0, str(error).encode()
-    finally:
-        conn.close()
-
+# Counting responses.
 
 class Counts:
     """Responses by (kind, status), and the first few unexpected ones."""
@@ -226,7 +114,7 @@ def manager(port, counts, deadline, cycles):
         for kind, method, path in steps:
             if _stop.is_set():
                 return
-            status, body = http_request(method, port, path)
+            status, body = http_request(method, port, path, timeout=120)
             counts.add(kind, status, {200}, body)
         cycles[0] += 1
         _stop.wait(0.5)
@@ -261,33 +149,21 @@ def main():
         return 2
     with_resnet = os.path.exists(os.path.join(store, "resnet18.mar")) and args.resnet_concurrency > 0
 
-    global _server
     work = tempfile.mkdtemp(prefix="ember-soak-")
     atexit.register(shutil.rmtree, work, True)
     ports = free_ports(3)
     inference, management = ports[0], ports[1]
     config = os.path.join(work, "config.properties")
-    with open(config, "w") as f:
-        f.write(f"inference_address=http://127.0.0.1:{ports[0]}\n"
-                f"management_address=http://127.0.0.1:{ports[1]}\n"
-                f"metrics_address=http://127.0.0.1:{ports[2]}\n"
-                f"model_store={store}\n"
-                "enable_model_api=true\n"
-                "disable_token_authorization=true\n"
-                "job_queue_size=1000\n")
+    write_config(config, ports, store)
     models = ["mlp=mlp.mar"] + (["resnet18=resnet18.mar"] if with_resnet else [])
     argv = [args.ember_bin, "--start", "--foreground", "--model-store", store, "--models", *models,
             "--ts-config", config, "--disable-token-auth", "--enable-model-api"]
-    env = dict(os.environ, LOG_LOCATION=os.path.join(work, "logs"), TMPDIR=work,
-               OPENBLAS_NUM_THREADS=os.environ.get("OPENBLAS_NUM_THREADS", "1"))
+    env = server_env(LOG_LOCATION=os.path.join(work, "logs"), TMPDIR=work)
     log("ember: " + " ".join(argv))
-    _server = Server(argv, env, os.path.join(work, "ember.log"))
-    if not _server.wait_started(180):
-        with open(_server.log_path, errors="replace") as f:
-            tail = f.read()[-3000:]
-        log("ember did not start:\n" + tail)
+    server = Server("ember", argv, ROOT, env, os.path.join(work, "ember.log"), stop_timeout=30)
+    if not server.wait_started(180):
+        log("ember did not start:\n" + server.log_tail(3000))
         return 1
-    server = _server
 
     with open(os.path.join(ROOT, "examples/mlp/sample.json"), "rb") as f:
         mlp_body = f.read()
