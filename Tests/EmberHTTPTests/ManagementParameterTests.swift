@@ -38,12 +38,13 @@ import Testing
                 $0.modelName = "alpha"
                 $0.handler = "h"
                 $0.runtime = "python"
-                $0.batchSize = 8
-                $0.maxBatchDelay = 50
-                $0.initialWorkers = 2
+                $0.settings.batchSize = 8
+                $0.settings.maxBatchDelay = .milliseconds(50)
+                $0.settings.minWorkers = 2
+                $0.settings.maxWorkers = 2
                 $0.synchronous = true
-                $0.responseTimeout = 7
-                $0.startupTimeout = 9
+                $0.settings.responseTimeout = .seconds(7)
+                $0.settings.startupTimeout = .seconds(9)
             }),
             .register(Self.registration {
                 $0.url = "b.mar"
@@ -70,12 +71,13 @@ import Testing
             .register(Self.registration {
                 $0.url = "slow.mar"
                 $0.modelName = "slow2"
-                $0.initialWorkers = 1
+                $0.settings.minWorkers = 1
+                $0.settings.maxWorkers = 1
                 $0.synchronous = false
             }),
             .register(Self.registration {
                 $0.url = "x.mar"
-                $0.batchSize = 4
+                $0.settings.batchSize = 4
                 $0.synchronous = false
             }),
         ])

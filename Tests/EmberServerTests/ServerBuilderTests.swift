@@ -46,7 +46,7 @@ import FoundationNetworking
             options: ServerOptions(
                 snapshots: .init(store: snapshots, configuration: configuration),
                 onReady: { bound in announced.withLock { $0 = bound } }))
-        #expect(await server.registry.registeredVersions == ["alpha": ["1.0"], "beta": ["2.0"]])
+        #expect(await server.registry.snapshot().versions.map { "\($0.modelName)/\($0.version)" } == ["alpha/1.0", "beta/2.0"])
         #expect(backend.loaded.sorted() == ["alpha/1.0", "beta/2.0"])
         #expect(server.services.count == 4)
         #expect(server.services.first is PoolShutdownService)
@@ -87,7 +87,7 @@ import FoundationNetworking
         let restored = try await buildServer(
             configuration: configuration, backend: FakeInferenceBackend(), fetcher: nil, logger: Self.logger,
             options: ServerOptions(restoredModels: snapshot))
-        #expect(await restored.registry.registeredVersions == ["beta": ["1.0"]])
+        #expect(await restored.registry.snapshot().versions.map { "\($0.modelName)/\($0.version)" } == ["beta/1.0"])
         #expect(await restored.registry.snapshot() == snapshot)
         await restored.registry.shutdownAll(timeout: .seconds(5))
     }
