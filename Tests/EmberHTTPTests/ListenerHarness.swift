@@ -51,33 +51,6 @@ extension TestResponse {
     var json: JSONValue? { try? JSONValue.parse(Array(buffer: body)) }
 }
 
-/// TorchServe's error bodies.
-enum ErrorBody {
-    static let resourceNotFound: JSONValue = [
-        "code": 404, "type": "ResourceNotFoundException",
-        "message": "Requested resource is not found, please refer to API document.",
-    ]
-    static let methodNotAllowed: JSONValue = [
-        "code": 405, "type": "MethodNotAllowedException",
-        "message": "Requested method is not allowed, please refer to API document.",
-    ]
-    static let authorizationFailed: JSONValue = [
-        "code": 400, "type": "InvalidKeyException",
-        "message": "Token Authorization failed. Token either incorrect, expired, or not provided correctly",
-    ]
-    static let authenticationFailed: JSONValue = [
-        "code": 400, "type": "InvalidKeyException",
-        "message": "Token Authentication failed. Token either incorrect, expired, or not provided correctly",
-    ]
-
-    static func modelNotFound(_ name: String) -> JSONValue {
-        ["code": 404, "type": "ModelNotFoundException", "message": .string("Model not found: \(name)")]
-    }
-
-    static func badRequest(_ message: String) -> JSONValue {
-        ["code": 400, "type": "BadRequestException", "message": .string(message)]
-    }
-}
 
 /// Header names HTTPTypes does not define (the fallback never applies: the names are valid).
 enum Header {

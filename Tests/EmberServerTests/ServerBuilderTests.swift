@@ -22,23 +22,13 @@ import FoundationNetworking
         return logger
     }
 
-    static func configuration(store: URL, extra: String = "") throws -> ServerConfiguration {
-        try ServerConfiguration(properties: """
-            inference_address=http://127.0.0.1:0
-            management_address=http://127.0.0.1:0
-            metrics_address=http://127.0.0.1:0
-            model_store=\(store.path)
-            \(extra)
-            """, environment: [:])
-    }
-
     @Test func startUpModelsServeOnceTheListenersAreReady() async throws {
         let store = try FakeArchives.temporaryStore()
         defer { try? FileManager.default.removeItem(at: store) }
         try FakeArchives.write(name: "alpha", into: store)
         try FakeArchives.write(name: "beta", version: "2.0", into: store)
         let snapshots = SnapshotStore(directory: store.appendingPathComponent(".snapshots"))
-        let configuration = try Self.configuration(store: store, extra: "load_models=all")
+        let configuration = try TestServer.configuration(store: store, extra: "load_models=all")
         let announced = Mutex<ListenerPorts.Bound?>(nil)
         let backend = FakeInferenceBackend()
         let server = try await buildServer(
@@ -77,7 +67,7 @@ import FoundationNetworking
         defer { try? FileManager.default.removeItem(at: store) }
         try FakeArchives.write(name: "alpha", into: store)
         try FakeArchives.write(name: "beta", into: store)
-        let configuration = try Self.configuration(store: store, extra: "load_models=all")
+        let configuration = try TestServer.configuration(store: store, extra: "load_models=all")
         let first = try await buildServer(
             configuration: configuration, backend: FakeInferenceBackend(), fetcher: nil, logger: Self.logger)
         _ = try await first.registry.unregister(name: "alpha", version: nil)
@@ -95,7 +85,7 @@ import FoundationNetworking
     @Test func anHTTPSAddressWithoutCredentialsIsRefused() async throws {
         let store = try FakeArchives.temporaryStore()
         defer { try? FileManager.default.removeItem(at: store) }
-        var configuration = try Self.configuration(store: store)
+        var configuration = try TestServer.configuration(store: store)
         configuration.managementAddress.scheme = "https"
         await #expect(throws: ConfigurationError.self) {
             _ = try await buildServer(

@@ -1,20 +1,12 @@
 import EmberCore
 import EmberHTTP
+import EmberTesting
 import Foundation
 import Testing
 
 /// Token authorization over real HTTP (contract §9.1): which listener needs which key, the exact
 /// failure, expiry, rotation with the API key, and the key file.
 @Suite(.serialized) struct TokenAuthorizationTests {
-    static let authorizationFailed: JSONValue = [
-        "code": 400, "type": "InvalidKeyException",
-        "message": "Token Authorization failed. Token either incorrect, expired, or not provided correctly",
-    ]
-    static let authenticationFailed: JSONValue = [
-        "code": 400, "type": "InvalidKeyException",
-        "message": "Token Authentication failed. Token either incorrect, expired, or not provided correctly",
-    ]
-
     static func temporaryKeyFile() throws -> URL {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("ember-keys-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -40,12 +32,12 @@ import Testing
             for headers in refused {
                 let ping = try await server.request("GET", port: server.inference, "/ping", headers: headers)
                 #expect(ping.status == 400, "\(headers)")
-                #expect(ping.json == Self.authorizationFailed, "\(headers)")
+                #expect(ping.json == ErrorBody.authorizationFailed, "\(headers)")
                 let predict = try await server.request(
                     "POST", port: server.inference, "/predictions/mlp", body: Data("[1, 1, 1, 1]".utf8),
                     contentType: "application/json", headers: headers)
                 #expect(predict.status == 400)
-                #expect(predict.json == Self.authorizationFailed)
+                #expect(predict.json == ErrorBody.authorizationFailed)
             }
             let ping = try await server.request("GET", port: server.inference, "/ping", headers: Self.bearer(inference))
             #expect(ping.status == 200)
@@ -69,7 +61,7 @@ import Testing
             for headers in [[:], Self.bearer(inference), Self.bearer(tokens.apiKey)] {
                 let describe = try await server.request("GET", port: server.management, "/models/mlp", headers: headers)
                 #expect(describe.status == 400)
-                #expect(describe.json == Self.authorizationFailed)
+                #expect(describe.json == ErrorBody.authorizationFailed)
             }
             let describe = try await server.request(
                 "GET", port: server.management, "/models/mlp", headers: Self.bearer(management))
@@ -103,10 +95,10 @@ import Testing
             let ping = try await server.request(
                 "GET", port: server.inference, "/ping", headers: Self.bearer(tokens.token(for: .inference).key))
             #expect(ping.status == 400)
-            #expect(ping.json == Self.authorizationFailed)
+            #expect(ping.json == ErrorBody.authorizationFailed)
             let describe = try await server.request(
                 "GET", port: server.management, "/models", headers: Self.bearer(tokens.token(for: .management).key))
-            #expect(describe.json == Self.authorizationFailed)
+            #expect(describe.json == ErrorBody.authorizationFailed)
         }
     }
 
@@ -128,13 +120,13 @@ import Testing
             ] {
                 let refused = try await server.request("GET", port: server.management, path, headers: headers)
                 #expect(refused.status == 400, "\(path) \(headers)")
-                #expect(refused.json == Self.authenticationFailed, "\(path) \(headers)")
+                #expect(refused.json == ErrorBody.authenticationFailed, "\(path) \(headers)")
             }
             #expect(try Data(contentsOf: file) == before)
             // Not on the inference listener.
             let elsewhere = try await server.request(
                 "GET", port: server.inference, "/token?type=inference", headers: Self.bearer(api))
-            #expect(elsewhere.json == Self.authorizationFailed)
+            #expect(elsewhere.json == ErrorBody.authorizationFailed)
 
             let rotated = try await server.request(
                 "GET", port: server.management, "/token?type=inference", headers: Self.bearer(api))
@@ -146,7 +138,7 @@ import Testing
             #expect(newInference != oldInference)
             #expect(tokens.token(for: .management).key == management)
             let old = try await server.request("GET", port: server.inference, "/ping", headers: Self.bearer(oldInference))
-            #expect(old.json == Self.authorizationFailed)
+            #expect(old.json == ErrorBody.authorizationFailed)
             let new = try await server.request("GET", port: server.inference, "/ping", headers: Self.bearer(newInference))
             #expect(new.status == 200)
 
@@ -159,7 +151,7 @@ import Testing
                 "GET", port: server.management, "/token?type=management", headers: Self.bearer(api))
             #expect(managementRotated.status == 200)
             let stale = try await server.request("GET", port: server.management, "/models", headers: Self.bearer(management))
-            #expect(stale.json == Self.authorizationFailed)
+            #expect(stale.json == ErrorBody.authorizationFailed)
             let fresh = try await server.request(
                 "GET", port: server.management, "/models", headers: Self.bearer(tokens.token(for: .management).key))
             #expect(fresh.status == 200)
