@@ -3,7 +3,7 @@ import Testing
 
 @Suite struct BatchPolicyTests {
     let policy = BatchPolicy(batchSize: 8, maxBatchDelay: .milliseconds(10))
-    let t0 = ContinuousClock.now
+    let t0 = PoolInstant.now
 
     @Test func aLoneRequestOnAnIdleWorkerGoesAtOnce() {
         #expect(policy.decide(queued: 1, oldestArrival: t0, now: t0, underLoad: false) == .dispatch(1))

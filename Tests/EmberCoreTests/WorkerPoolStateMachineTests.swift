@@ -1,11 +1,11 @@
 @testable import EmberCore
 import Testing
 
-/// The pool's decisions on a fake clock: instants are a fixed base plus offsets, jobs are strings, and
-/// every action is checked as the shell would see it. No threads, no sleeps.
+/// The pool's decisions on a fake clock: instants are a fixed base plus offsets, jobs are ids that
+/// the tests name with strings, and every action is checked as the shell would see it. No threads, no sleeps.
 @Suite struct WorkerPoolStateMachineTests {
-    typealias Machine = WorkerPool.StateMachine<String>
-    typealias Instant = ContinuousClock.Instant
+    typealias Machine = WorkerPool.StateMachine
+    typealias Instant = PoolInstant
 
     /// An action with the jobs reduced to their strings.
     enum Step: Equatable {
@@ -21,7 +21,22 @@ import Testing
         var next = 9000
     }
 
-    let base = ContinuousClock.now
+    /// The test's name for each job id it submitted.
+    final class Names {
+        var byID: [Machine.JobID: String] = [:]
+    }
+
+    let names = Names()
+
+    /// Records `job` as the name of `id`, for the steps to show.
+    func named(_ job: String, _ id: Machine.JobID) -> Machine.JobID {
+        names.byID[id] = job
+        return id
+    }
+
+    func name(_ id: Machine.JobID) -> String { names.byID[id] ?? "#\(id)" }
+
+    let base = PoolInstant.now
     func at(_ milliseconds: Int) -> Instant { base + .milliseconds(milliseconds) }
 
     func machine(batchSize: Int = 1, delay: Duration = .milliseconds(100), timeout: Duration = .seconds(120), queue: Int = 100)
@@ -44,9 +59,9 @@ import Testing
             case .notifyWaiters: .notify
             case .startWorker(let id): .start(id)
             case .stopWorker(let id): .stop(id)
-            case .run(let batch, let worker): .run(batch.map(\.job), worker: worker)
-            case .complete(let batch, _): .complete(batch.map(\.job))
-            case .fail(let batch, let failure): .fail(batch.map(\.job), failure)
+            case .run(let batch, let worker): .run(batch.map { name($0.id) }, worker: worker)
+            case .complete(let batch, _): .complete(batch.map { name($0.id) })
+            case .fail(let batch, let failure): .fail(batch.map { name($0.id) }, failure)
             case .scheduleTick(let instant): .tick(instant)
             }
         }
@@ -64,7 +79,7 @@ import Testing
 
     /// Submits `job` with the given id (tests pick ids that cancellation can name).
     func submit(_ machine: inout Machine, _ job: String, id: UInt64 = 0, at time: Int) -> [Step] {
-        steps(machine.submit(job, id: id, now: at(time)))
+        steps(machine.submit(named(job, id), now: at(time)))
     }
 
     /// A machine with `workers` ready workers (9000, 9001, ...), loaded at t=0.
@@ -91,9 +106,9 @@ import Testing
 
     @Test func underLoadAWorkerWaitsForTheBatchUntilTheDelayAfterTheOldestArrival() {
         var machine = ready(batchSize: 4, delay: .milliseconds(100))
-        #expect(work(machine.submit("a", id: 1, now: at(0))) == [.run(["a"], worker: 9000)])
+        #expect(work(machine.submit(named("a", 1), now: at(0))) == [.run(["a"], worker: 9000)])
         for (index, job) in ["b", "c", "d", "e"].enumerated() {
-            #expect(work(machine.submit(job, id: UInt64(index + 2), now: at(1))).isEmpty)
+            #expect(work(machine.submit(named(job, UInt64(index + 2)), now: at(1))).isEmpty)
         }
         // Not under load after a batch of one: the full queue goes at once, and that batch was full.
         #expect(work(machine.batchFinished(9000, now: at(2))) == [.complete(["a"]), .run(["b", "c", "d", "e"], worker: 9000)])
@@ -175,7 +190,7 @@ import Testing
         // a went to 9000, b to 9001; 9001, the newest, retires.
         #expect(work(machine.scale(min: 1, max: 1, now: at(1))).isEmpty)
         #expect(work(machine.batchFinished(9001, now: at(2))) == [.complete(["b"]), .stop(9001)])
-        #expect(machine.queue.map(\.job) == ["c"])
+        #expect(machine.queue.map { name($0.id) } == ["c"])
         #expect(work(machine.batchFinished(9000, now: at(3))) == [.complete(["a"]), .run(["c"], worker: 9000)])
     }
 
@@ -250,7 +265,7 @@ import Testing
         #expect(work(machine.cancel(4, now: at(50))) == [.fail(["d"], .cancelled)])
         #expect(work(machine.tick(now: at(102))).isEmpty)
         // Still under load (its last batch was full): a new lone job waits its own delay.
-        #expect(work(machine.submit("e", id: 5, now: at(200))).isEmpty)
+        #expect(work(machine.submit(named("e", 5), now: at(200))).isEmpty)
         #expect(work(machine.tick(now: at(300))) == [.run(["e"], worker: 9000)])
     }
 

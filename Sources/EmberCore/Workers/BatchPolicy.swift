@@ -26,14 +26,14 @@ public struct BatchPolicy: Sendable, Equatable {
         /// Take this many requests from the head of the queue and run them.
         case dispatch(Int)
         /// Nothing to do before this instant (unless more requests arrive).
-        case wait(until: ContinuousClock.Instant)
+        case wait(until: PoolInstant)
     }
 
     /// - Parameters:
     ///   - queued: requests waiting (at least 1).
     ///   - oldestArrival: when the request at the head of the queue arrived.
     ///   - underLoad: whether this worker's previous batch was full.
-    public func decide(queued: Int, oldestArrival: ContinuousClock.Instant, now: ContinuousClock.Instant, underLoad: Bool)
+    public func decide(queued: Int, oldestArrival: PoolInstant, now: PoolInstant, underLoad: Bool)
         -> Decision
     {
         if queued >= batchSize { return .dispatch(batchSize) }

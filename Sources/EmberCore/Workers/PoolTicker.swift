@@ -10,7 +10,7 @@ enum WorkerIDs {
 /// One timer per pool, re-armed only when an earlier tick is wanted; idle when nothing is due.
 final class PoolTicker: @unchecked Sendable {
     private let lock = NSLock()
-    private var armed: ContinuousClock.Instant?
+    private var armed: PoolInstant?
     private let timer = DispatchSource.makeTimerSource(queue: DispatchQueue(label: "ember.pool.tick"))
 
     func start(_ onTick: @escaping @Sendable () -> Void) {
@@ -22,11 +22,11 @@ final class PoolTicker: @unchecked Sendable {
         timer.resume()
     }
 
-    func arm(at deadline: ContinuousClock.Instant) {
+    func arm(at deadline: PoolInstant) {
         lock.withLock {
             if let armed, armed <= deadline { return }
             armed = deadline
-            let delay = max(.zero, deadline - ContinuousClock.now)
+            let delay = max(.zero, deadline - PoolInstant.now)
             let (seconds, attoseconds) = delay.components
             let nanoseconds = Int(clamping: seconds) &* 1_000_000_000 &+ Int(attoseconds / 1_000_000_000)
             timer.schedule(deadline: .now() + .nanoseconds(nanoseconds))

@@ -2,14 +2,14 @@ import Foundation
 
 // The pool's public vocabulary: what it reports, and how its errors read.
 extension WorkerPool {
-    /// A request as the pool keeps it: the machine's job.
+    /// A request as the pool keeps it while the machine moves its id around.
     struct Request {
         let input: InferenceInput
         let versionInURL: Bool
         let continuation: CheckedContinuation<Result<InferenceOutput, ServerError>, Never>
     }
 
-    typealias Machine = StateMachine<Request>
+    typealias Machine = StateMachine
 
     /// What describe shows of a worker.
     public struct WorkerInfo: Sendable, Equatable {

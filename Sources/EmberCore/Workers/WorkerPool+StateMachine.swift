@@ -1,22 +1,23 @@
 extension WorkerPool {
     /// The pool's decisions, without threads, locks or clocks: every event comes in with the instant it
     /// happened, and every method answers with the ``Action``s the shell must carry out (after
-    /// releasing its lock). `Job` is whatever the shell attaches to a request (a continuation in the
-    /// server, a plain value in tests); the machine only moves it around.
+    /// releasing its lock). It knows a request by its id and arrival time only; the shell keeps what
+    /// the id stands for (the input and the continuation). Nothing in it is generic, so the request
+    /// path never asks the runtime for generic type metadata (that cost several percent of a
+    /// prediction's CPU time when the machine was generic over the job).
     ///
     /// Workers go `awaitingLaunch` (wanted; launched once the model is loaded and any crash back-off
     /// has passed) → `starting` (launched, preparing) → `idle` ⇄ `busy`. A worker marked `retiring`
     /// leaves when it is idle and either the queue is empty or another active worker exists. A worker
     /// whose batch passes `responseTimeout`, or whose worker reports it exited, is dropped at once
     /// (abandoned): its record goes, so a late answer from it finds nothing and is ignored.
-    struct StateMachine<Job> {
-        typealias Instant = ContinuousClock.Instant
+    struct StateMachine {
+        typealias Instant = PoolInstant
         typealias JobID = UInt64
 
-        struct QueuedJob {
+        struct QueuedJob: Equatable {
             let id: JobID
             let arrival: Instant
-            let job: Job
         }
 
         /// Why jobs are failed; the shell renders the error.
@@ -127,8 +128,8 @@ extension WorkerPool {
 
         // MARK: Requests
 
-        mutating func submit(_ job: Job, id: JobID, now: Instant) -> Actions {
-            let entry = QueuedJob(id: id, arrival: now, job: job)
+        mutating func submit(_ id: JobID, now: Instant) -> Actions {
+            let entry = QueuedJob(id: id, arrival: now)
             guard !stopped, !draining, maxWorkers > 0 || !workers.isEmpty, queue.count < queueCapacity else {
                 return Actions(.fail([entry], .noWorker))
             }

@@ -20,16 +20,18 @@ public final class WorkerPool: @unchecked Sendable {
     private let backend: any InferenceBackend
     private let logger: Logger
     private let observer: Observer
-    /// Guards `machine`, `model` and `workers`; `waitUntilReady` and `shutdown` wait on it, woken by
-    /// `.notifyWaiters` only (workers never wait on it).
+    /// Guards `machine`, `requests`, `model` and `workers`; `waitUntilReady` and `shutdown` wait on it,
+    /// woken by `.notifyWaiters` only (workers never wait on it).
     private let condition = NSCondition()
     private var machine: Machine
+    /// What each job id the machine holds stands for, until the machine completes or fails it.
+    private var requests: [Machine.JobID: Request] = [:]
     private var model: (any LoadedModel)?
     private var workers: [Int: any PoolWorker] = [:]
     private let jobIDs = Atomic<UInt64>(0)
     private let ticker = PoolTicker()
     /// Maps the machine's instants to wall-clock dates for describe.
-    private let epoch = (date: Date(), instant: ContinuousClock.now)
+    private let epoch = (date: Date(), instant: PoolInstant.now)
 
     public init(
         modelName: String, modelVersion: String, archive: ModelArchive, backend: any InferenceBackend,
@@ -58,14 +60,36 @@ public final class WorkerPool: @unchecked Sendable {
     /// Runs one event through the machine under the lock, then carries out its actions.
     private func update(
         answers: BatchOutcome? = nil, reportingDepth: Bool = false,
-        _ event: (inout Machine, ContinuousClock.Instant) -> Machine.Actions
+        _ event: (inout Machine, PoolInstant) -> Machine.Actions
     ) {
-        let now = ContinuousClock.now
+        let now = PoolInstant.now
         condition.lock()
-        let actions = event(&machine, now)
+        let steps = event(&machine, now).map(prepare)
         let (depth, workers) = (machine.queue.count, self.workers)
         condition.unlock()
-        execute(actions, workers: workers, depth: depth, reportingDepth: reportingDepth, answers: answers)
+        execute(steps, workers: workers, depth: depth, reportingDepth: reportingDepth, answers: answers)
+    }
+
+    /// An action with the requests it names looked up, so it can be carried out without the lock.
+    private enum Step {
+        case run([InferenceInput], worker: Int)
+        case complete([Request], queueWaits: [Duration])
+        case fail([Request], Machine.Failure)
+        case other(Machine.Action)
+    }
+
+    /// Lock held. A completed or failed job leaves `requests`; a dispatched one stays until then.
+    private func prepare(_ action: Machine.Action) -> Step {
+        switch action {
+        case .run(let batch, let worker):
+            return .run(batch.compactMap { requests[$0.id]?.input }, worker: worker)
+        case .complete(let jobs, let started):
+            return .complete(jobs.compactMap { requests.removeValue(forKey: $0.id) }, queueWaits: jobs.map { started - $0.arrival })
+        case .fail(let jobs, let failure):
+            return .fail(jobs.compactMap { requests.removeValue(forKey: $0.id) }, failure)
+        default:
+            return .other(action)
+        }
     }
 
     // MARK: Requests
@@ -77,7 +101,10 @@ public final class WorkerPool: @unchecked Sendable {
         return await withTaskCancellationHandler {
             await withCheckedContinuation { continuation in
                 let request = Request(input: input, versionInURL: versionInURL, continuation: continuation)
-                update(reportingDepth: true) { $0.submit(request, id: id, now: $1) }
+                update(reportingDepth: true) { machine, now in
+                    requests[id] = request
+                    return machine.submit(id, now: now)
+                }
                 // Cancelled before the job was queued: the handler found nothing to withdraw.
                 if Task.isCancelled { cancel(id) }
             }
@@ -144,60 +171,70 @@ public final class WorkerPool: @unchecked Sendable {
     // MARK: Actions
 
     private func execute(
-        _ actions: Machine.Actions, workers: [Int: any PoolWorker], depth: Int, reportingDepth: Bool,
-        answers: BatchOutcome?
+        _ steps: [Step], workers: [Int: any PoolWorker], depth: Int, reportingDepth: Bool, answers: BatchOutcome?
     ) {
         // Once per event that queued or dispatched.
         var depthToReport = reportingDepth
-        for action in actions {
-            switch action {
-            case .run(let batch, let id):
+        for step in steps {
+            switch step {
+            case .run(let inputs, let id):
                 depthToReport = true
                 guard let worker = workers[id] else {
                     update { $0.workerExited(id, now: $1) }
                     continue
                 }
-                worker.run(batch.map(\.job.input))
-            case .complete(let jobs, let started):
-                complete(jobs, started: started, outcome: answers)
-            case .fail(let jobs, let failure):
+                worker.run(inputs)
+            case .complete(let requests, let queueWaits):
+                complete(requests, queueWaits: queueWaits, outcome: answers)
+            case .fail(let requests, let failure):
                 switch failure {
                 case .cancelled: observer.cancelled()
                 case .workerDied(let worker):
                     logger.error(
                         "batch lost: its worker exceeded responseTimeout or exited, and is replaced",
-                        metadata: ["worker.id": "\(worker)", "batch.size": "\(jobs.count)"])
+                        metadata: ["worker.id": "\(worker)", "batch.size": "\(requests.count)"])
                 case .noWorker: break
                 }
-                for entry in jobs { entry.job.continuation.resume(returning: .failure(error(for: failure, entry.job))) }
-            case .startWorker(let id):
-                startWorker(id)
-            case .stopWorker(let id):
-                let worker = condition.withLock { self.workers.removeValue(forKey: id) }
-                worker?.stop()
-            case .load:
-                let thread = Thread { [self] in loadModel() }
-                thread.name = "ember-load-\(modelName)"
-                thread.start()
-            case .unload:
-                // The weights go with the last reference: this one, and each worker's until its thread ends.
-                condition.withLock { self.model = nil }
-            case .scheduleTick(let instant):
-                ticker.arm(at: instant)
-            case .notifyWaiters:
-                condition.broadcast()
+                for request in requests { request.continuation.resume(returning: .failure(error(for: failure, request))) }
+            case .other(let action):
+                perform(action)
             }
         }
         if depthToReport { observer.queueDepth(depth) }
     }
 
-    private func complete(_ jobs: [Machine.QueuedJob], started: ContinuousClock.Instant, outcome: BatchOutcome?) {
-        if case .success(let answers) = outcome?.answers, answers.count != jobs.count {
-            logger.error("handler answered \(answers.count) results for a batch of \(jobs.count)")
+    /// The actions that name no request.
+    private func perform(_ action: Machine.Action) {
+        switch action {
+        case .run, .complete, .fail:
+            break  // prepared into steps
+        case .startWorker(let id):
+            startWorker(id)
+        case .stopWorker(let id):
+            let worker = condition.withLock { self.workers.removeValue(forKey: id) }
+            worker?.stop()
+        case .load:
+            let thread = Thread { [self] in loadModel() }
+            thread.name = "ember-load-\(modelName)"
+            thread.start()
+        case .unload:
+            // The weights go with the last reference: this one, and each worker's until its thread ends.
+            condition.withLock { self.model = nil }
+        case .scheduleTick(let instant):
+            ticker.arm(at: instant)
+        case .notifyWaiters:
+            condition.broadcast()
         }
-        let results = outcome?.results(forBatchOf: jobs.count) ?? Array(repeating: .failure(.workerDied), count: jobs.count)
-        observer.batch(jobs.count, jobs.map { started - $0.arrival }, outcome?.inferenceTime ?? .zero)
-        for (entry, result) in zip(jobs, results) { entry.job.continuation.resume(returning: result) }
+    }
+
+    private func complete(_ requests: [Request], queueWaits: [Duration], outcome: BatchOutcome?) {
+        if case .success(let answers) = outcome?.answers, answers.count != requests.count {
+            logger.error("handler answered \(answers.count) results for a batch of \(requests.count)")
+        }
+        let results =
+            outcome?.results(forBatchOf: requests.count) ?? Array(repeating: .failure(.workerDied), count: requests.count)
+        observer.batch(requests.count, queueWaits, outcome?.inferenceTime ?? .zero)
+        for (request, result) in zip(requests, results) { request.continuation.resume(returning: result) }
     }
 
     private func startWorker(_ id: Int) {
