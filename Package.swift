@@ -127,7 +127,9 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .executableTarget(name: "ember-archiver", dependencies: ["EmberArchiverCLI"]),
+        .executableTarget(
+            name: "ember-archiver",
+            dependencies: ["EmberArchiverCLI", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         // The benchmark floor: models through the shim in-process, no HTTP (benchmarks/run.py).
         .executableTarget(name: "ember-floor-bench", dependencies: ["TorchBackend"], path: "benchmarks/floor"),
         // The server's wiring: configuration, start-up models, listeners and pools in one ServiceGroup.
@@ -143,7 +145,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "ember",
-            dependencies: ["EmberServer"]),
+            dependencies: ["EmberServer", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
         .testTarget(name: "TorchBackendTests", dependencies: ["TorchBackend"], exclude: ["Fixtures"]),
         .testTarget(name: "ImageCodecTests", dependencies: ["ImageCodec"], exclude: ["Fixtures"]),
@@ -171,3 +173,12 @@ let package = Package(
     ],
     cxxLanguageStandard: .cxx17
 )
+
+// Swift 7's rules now: `any` spelled out for existentials everywhere; in the server's own modules, a
+// file uses a module's members only when it imports that module, so each dependency is declared
+// where it is used (tests import what they need, without the check).
+for target in package.targets where target.type != .system && target.name != "CTorchShim" {
+    var features: [SwiftSetting] = [.enableUpcomingFeature("ExistentialAny")]
+    if target.type != .test { features.append(.enableUpcomingFeature("MemberImportVisibility")) }
+    target.swiftSettings = (target.swiftSettings ?? []) + features
+}

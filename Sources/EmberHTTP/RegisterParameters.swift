@@ -1,4 +1,5 @@
 import EmberCore
+import Foundation
 
 /// Reads `POST /models` parameters as TorchServe does: from the query string, or from a JSON body
 /// (leniently: quoted numbers and single quotes are accepted). Unparseable numbers count as absent.

@@ -6,6 +6,7 @@ import Foundation
 import Logging
 import ServiceLifecycle
 import TorchBackend
+import UnixSignals
 
 /// Runs the server in the foreground: configuration, start-up models, the three listeners and the
 /// worker pools in one ServiceGroup; SIGINT/SIGTERM drain and exit 0.

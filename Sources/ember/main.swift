@@ -1,3 +1,4 @@
+import ArgumentParser
 import EmberServer
 
 // Parsed and run explicitly: `EmberCommand.main()` from top-level code resolves to the synchronous
