@@ -218,4 +218,18 @@ import Testing
             }
         }
     }
+
+    @Test func aHandlerThatCannotLoadFailsTheRegistration() async throws {
+        try await TestServer.with(models: []) { server in
+            let store = server.modelStore
+            try await offThePool {
+                try PythonWorkerFixtures.archive("broken", handler: PythonWorkerFixtures.path("broken_handler.py"), into: store)
+            }
+            let reply = try await server.manage("POST", "/models?url=broken.mar&initial_workers=1&synchronous=true")
+            #expect(reply.status == 500)
+            #expect(reply.text.contains("Failed to start workers"))
+            #expect(try await server.manage("GET", "/models").json == ["models": []])
+            #expect(await PythonWorkerFixtures.eventually { PythonWorkerFixtures.workerProcesses().isEmpty })
+        }
+    }
 }

@@ -253,6 +253,6 @@ extension WorkerPool: PoolWorkerEvents {
 
     public func workerExited(_ id: Int, reason: String) {
         logger.error("worker exited", metadata: ["worker.id": "\(id)", "reason": "\(reason)"])
-        update { $0.workerExited(id, now: $1) }
+        update { $0.workerExited(id, reason: reason, now: $1) }
     }
 }
