@@ -2,7 +2,8 @@
 # `make serve` builds release and starts the server on config.properties and model_store/ (token
 # authorization on: the keys are in ./key_file.json, see README).
 # `make bench` builds release and benchmarks Ember against the in-process floor; `make bench-torchserve`
-# adds TorchServe 0.12.0 side by side (benchmarks/README.md). BENCH_ARGS passes options to benchmarks/run.py.
+# adds TorchServe 0.12.0 side by side, and TorchServe's Python-handler MLP archive on Ember's Python workers
+# (benchmarks/README.md). BENCH_ARGS passes options to benchmarks/run.py.
 # `make soak` builds release and runs benchmarks/soak.py (10 minutes; SOAK_ARGS="--minutes 2" for less).
 SWIFT ?= swift
 # Debian's libtorch calls whichever BLAS is installed; OpenBLAS would spin idle threads otherwise.
@@ -22,8 +23,9 @@ build: deps
 release: deps
 	$(SWIFT) build -c release
 
-# Every test, then a short fuzz run of each libFuzzer target (fixed seed, 10 s each; `make fuzz` for longer).
+# Every test (the Python workers' tests use .venv, made here when missing), then a short fuzz run of each libFuzzer target (fixed seed, 10 s each; `make fuzz` for longer).
 test: deps
+	scripts/install-python-env.sh >/dev/null
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 	FUZZ_SEED=1 scripts/fuzz.sh 10
@@ -40,7 +42,7 @@ bench: deps-examples
 	/usr/bin/python3 benchmarks/run.py $(BENCH_ARGS)
 
 bench-torchserve: deps-examples
-	/usr/bin/python3 benchmarks/run.py --torchserve $(BENCH_ARGS)
+	/usr/bin/python3 benchmarks/run.py --torchserve --ember-python $(BENCH_ARGS)
 
 # Predictions at high concurrency while scaling and registering/unregistering; counts every response,
 # prints the resident-memory curve and a verdict (benchmarks/soak.py --help).

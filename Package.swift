@@ -101,6 +101,17 @@ let package = Package(
             ]
         ),
 
+        // Python-handler archives through TorchServe's own worker processes (ts.model_service_worker),
+        // spoken to over Unix sockets with its binary protocol.
+        .target(name: "CEmberPosix"),
+        .target(
+            name: "EmberPython",
+            dependencies: [
+                "CEmberPosix", "EmberCore", "EmberArchive",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+
         // The three HTTP listeners: TorchServe's REST contract over EmberCore.
         .target(
             name: "EmberHTTP",
@@ -136,7 +147,7 @@ let package = Package(
         .target(
             name: "EmberServer",
             dependencies: [
-                "EmberCore", "EmberHTTP", "EmberTorch", "EmberArchive", "TorchBackend",
+                "EmberCore", "EmberHTTP", "EmberTorch", "EmberArchive", "TorchBackend", "EmberPython",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -169,6 +180,7 @@ let package = Package(
             ]),
         .testTarget(name: "EmberArchiveTests", dependencies: ["EmberArchive"]),
         .testTarget(name: "EmberCoreTests", dependencies: ["EmberCore"]),
+        .testTarget(name: "EmberPythonTests", dependencies: ["EmberPython", "EmberCore", "EmberArchive"], exclude: ["Fixtures"]),
         .testTarget(name: "EmberArchiverCLITests", dependencies: ["EmberArchiverCLI", "EmberArchive"]),
     ],
     cxxLanguageStandard: .cxx17

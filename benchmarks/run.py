@@ -457,6 +457,57 @@ def run_torchserve(args, work):
                              rss_match="org.pytorch.serve.ModelServer")
 
 
+def run_ember_python(args, work):
+    """Ember serving TorchServe's own MLP archive (handler benchmarks/torchserve/mlp_handler.py) on its
+    Python workers, with the TorchServe venv's interpreter: the same archive and load as TorchServe's rows."""
+    try:
+        vpython = ensure_torchserve()
+        store = os.path.join(work, "ts_model_store")
+        make_torchserve_archives(store)
+    except RuntimeError as error:
+        return {"kind": "ember-python", "error": f"setup failed: {error}", "runs": [], "startup": {}, "notes": []}
+    ports = free_ports(3)
+    config = os.path.join(work, "ember-python-config.properties")
+    write_config(config, ports, store, CONFIG_EXTRA + f"python_executable={vpython}\n")
+    argv = [args.ember_bin, "--start", "--foreground", "--model-store", store, "--models", "mlp=mlp.mar",
+            "--ts-config", config, "--disable-token-auth"]
+    only_mlp = argparse.Namespace(**vars(args))
+    only_mlp.models = ["mlp"]
+    log("ember-python: " + " ".join(argv))
+    return serve_and_measure("ember-python", argv, ROOT, server_env(), work, ports, only_mlp)
+
+
+def python_report(args, ember_python, torchserve):
+    """Ember's Python workers against TorchServe on the same Python-handler archive."""
+    lines = ["", "Python handler (TorchServe's MLP archive, `benchmarks/torchserve/mlp_handler.py`): Ember's Python "
+             "workers against TorchServe, same archive, workers and load.", ""]
+    if ember_python.get("error"):
+        return lines + [f"**Ember (Python workers): not measured** — {one_line(ember_python['error'])}"]
+    for note in ember_python.get("notes", []):
+        lines.append(f"- Ember (Python workers) note: {one_line(note)}")
+    lines += ["| batching | conc | ember-py req/s | p50 ms | p99 ms | errors | torchserve req/s | ts p50 ms | ts p99 ms | ember-py/ts |",
+              "|---|---|---|---|---|---|---|---|---|---|"]
+    for run in ember_python.get("runs", []):
+        if "error" in run:
+            continue
+        ts = next((r for r in (torchserve or {}).get("runs", []) if r["model"] == "mlp" and r["batch"] == run["batch"]
+                   and r["concurrency"] == run["concurrency"] and "error" not in r), None)
+        batching = f"{run['batch']} ({run['delay_ms']} ms)" if run["batch"] > 1 else "1"
+        cells = [batching, str(run["concurrency"]), fmt(run["req_per_s"]), fmt(run["p50_ms"], 2), fmt(run["p99_ms"], 2),
+                 str(run["errors"])]
+        if ts:
+            cells += [fmt(ts["req_per_s"]), fmt(ts["p50_ms"], 2), fmt(ts["p99_ms"], 2),
+                      f"{run['req_per_s'] / ts['req_per_s']:.1f}×" if ts["req_per_s"] else "–"]
+        else:
+            cells += ["not run"] * 3 + ["–"]
+        lines.append("| " + " | ".join(cells) + " |")
+    for key, label in (("rss_1_worker", "1 worker"), ("rss_4_workers", "4 workers")):
+        ev = (ember_python.get("startup", {}).get(key) or {}).get("rss_mib")
+        tv = ((torchserve or {}).get("startup", {}).get(key) or {}).get("rss_mib")
+        lines.append(f"- resident memory, {label}: Ember {fmt(ev)} MiB, TorchServe {fmt(tv)} MiB (both with their Python workers)")
+    return lines
+
+
 # ---------------------------------------------------------------------------------------------------
 # Report.
 
@@ -660,6 +711,8 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--torchserve", action="store_true", help="also install and benchmark TorchServe 0.12.0")
     parser.add_argument("--no-ember", action="store_true", help="skip the Ember server")
+    parser.add_argument("--ember-python", action="store_true",
+                        help="also serve TorchServe's Python-handler MLP archive on Ember's Python workers")
     parser.add_argument("--no-floor", action="store_true", help="skip the in-process floor")
     parser.add_argument("--no-build", action="store_true", help="use the existing release build")
     parser.add_argument("--ember-bin", default=EMBER, help="the ember executable (default .build/release/ember)")
@@ -728,9 +781,14 @@ def main():
             torchserve = {"kind": "torchserve", "error": "wrk not available", "runs": [], "startup": {}, "notes": []}
         else:
             torchserve = guarded("torchserve", run_torchserve, args, work)
+    ember_python = None
+    if args.ember_python and have_wrk and ember_ok:
+        ember_python = guarded("ember-python", run_ember_python, args, work)
     stop_all()
 
     table = report(args, meta, floor, ember, torchserve)
+    if ember_python is not None:
+        table += "\n".join(python_report(args, ember_python, torchserve)) + "\n"
     print(table)
     os.makedirs(args.results, exist_ok=True)
     stem = datetime.datetime.now().strftime("%Y-%m-%d-%H%M") + "-" + re.sub(r"[^A-Za-z0-9_.-]", "_", meta["host"])
@@ -738,7 +796,7 @@ def main():
         f.write(table)
     with open(os.path.join(args.results, stem + ".json"), "w") as f:
         json.dump({"meta": meta, "args": {k: v for k, v in vars(args).items()}, "floor": floor,
-                   "ember": ember, "torchserve": torchserve}, f, indent=1, default=str)
+                   "ember": ember, "torchserve": torchserve, "ember_python": ember_python}, f, indent=1, default=str)
     log(f"results: {os.path.join(args.results, stem)}.md and .json")
     return 0
 

@@ -16,7 +16,7 @@ if [[ -x "$venv/bin/python" && -f "$stamp" && "$(cat "$stamp")" == "$wanted" ]];
     exit 0
 fi
 
-debian=(python3-venv python3-torch python3-numpy python3-yaml python3-pil)
+debian=(python3-venv python3-torch python3-torchvision python3-matplotlib python3-numpy python3-yaml python3-pil)
 missing=()
 for package in "${debian[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

@@ -35,14 +35,14 @@ struct ArchivePlan {
             files.append((url.lastPathComponent, url))
             handlerName = url.lastPathComponent
         } else {
-            // A Python handler: copied so TorchServe can use the archive; Ember itself needs a spec.
+            // A Python handler: copied; Ember and TorchServe both run it in Python workers.
             let file = handlerPath.hasSuffix(".py") || FileManager.default.fileExists(atPath: handlerPath)
                 ? handlerPath : handlerPath + ".py"
             try Self.requireFile(file)
             let url = URL(fileURLWithPath: file)
             files.append((url.lastPathComponent, url))
             handlerName = (writer.handler as NSString).lastPathComponent
-            logger.warning("Python handler \(handlerName) is copied but Ember only serves archives with a handler spec")
+            logger.info("Python handler \(handlerName): the archive is served by Python workers")
         }
 
         for item in writer.extraFiles.map({ $0.trimmingCharacters(in: .whitespaces) }) where !item.isEmpty {

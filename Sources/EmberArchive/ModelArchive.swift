@@ -10,8 +10,18 @@ public struct ModelArchive: Sendable {
     public let format: ArchiveFormat
     /// The parsed `configFile`, if the manifest names one.
     public let config: ModelConfig?
-    /// The handler spec resolved from the manifest's `handler`.
-    public let handler: HandlerSpec
+    /// How the manifest's `handler` runs: a declarative spec in-process, or a Python worker.
+    public let runtime: HandlerRuntime
+    /// The declarative handler spec; nil for an archive served by Python workers.
+    public var handler: HandlerSpec? {
+        if case .declarative(let spec) = runtime { return spec }
+        return nil
+    }
+    /// The Python handler (the manifest's, unchanged); nil for a declarative archive.
+    public var pythonHandler: String? {
+        if case .python(let handler) = runtime { return handler }
+        return nil
+    }
     /// Every regular file at the archive root by name (e.g. `index_to_name.json`), `MAR-INF/` excluded.
     public let files: [String: URL]
     /// The temporary directory this archive was extracted into; `nil` for a directory read in place.
@@ -134,13 +144,19 @@ public struct ModelArchive: Sendable {
         let config = try manifest.model.configFile.flatMap { name in
             try files[name].map { try ModelConfig(contentsOf: $0, logger: logger) }
         }
-        let handler = try HandlerSpec.resolve(
-            handler: manifest.model.handler, directory: directory, archiveFiles: Set(files.keys))
+        let runtime = try HandlerRuntime.resolve(
+            handler: manifest.model.handler, directory: directory, archiveFiles: Set(files.keys),
+            eagerModel: manifest.model.modelFile != nil)
+        if case .python(let handler) = runtime {
+            logger.notice(
+                "the archive's handler is Python code, run by Python workers with the server's permissions",
+                metadata: ["handler": "\(handler)"])
+        }
         logger.info(
             "opened model archive",
             metadata: ["model.version": "\(manifest.model.modelVersion)", "archive.format": "\(format.rawValue)"])
         return ModelArchive(
-            directory: directory, manifest: manifest, format: format, config: config, handler: handler, files: files,
+            directory: directory, manifest: manifest, format: format, config: config, runtime: runtime, files: files,
             extractionRoot: extractionRoot)
     }
 

@@ -12,11 +12,11 @@ public struct EmberArchiverCommand: ParsableCommand {
             Accepts torch-model-archiver's flags and writes the same MAR-INF/MANIFEST.json, so the \
             archive loads in Ember and in TorchServe.
 
-            Ember does not run Python handlers. --handler takes a TorchServe builtin name Ember serves \
-            (base_handler, image_classifier, image_segmenter) or a declarative handler spec, a YAML file \
-            starting with 'ember_handler: 1' that lists the input, preprocess, model and postprocess steps. \
-            A Python handler file is still copied (for TorchServe), but Ember then needs an \
-            ember-handler.yaml passed with --extra-files.
+            --handler takes a TorchServe builtin name, a declarative handler spec (a YAML file starting \
+            with 'ember_handler: 1' that lists the input, preprocess, model and postprocess steps, served \
+            in-process), or a Python handler file (handler.py[:function]) or module, served by Python \
+            workers as TorchServe serves it. An ember-handler.yaml passed with --extra-files wins over \
+            a Python handler.
 
             EXAMPLES
               ResNet-18 with TorchServe's image classifier and its labels:

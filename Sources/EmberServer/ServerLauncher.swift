@@ -39,12 +39,13 @@ struct ServerLauncher {
         let tokens = try TokenFile.start(configuration: configuration, logger: logger)
         let accessLog = level <= .info ? AccessLog() : nil
         defer { accessLog?.close() }
+        let metrics = ServerMetrics()
         let server = try await buildServer(
-            configuration: configuration, backend: TorchInferenceBackend(logger: logger), fetcher: HTTPArchiveFetcher(),
-            logger: logger,
+            configuration: configuration, backend: serverBackend(configuration: configuration, metrics: metrics, logger: logger),
+            fetcher: HTTPArchiveFetcher(), logger: logger,
             options: ServerOptions(
                 tls: tls, tokens: tokens, snapshots: snapshots.map { .init(store: $0, configuration: persisted) },
-                restoredModels: restored?.models, accessLog: accessLog, gracefulShutdownSignals: [.sigterm, .sigint],
+                restoredModels: restored?.models, accessLog: accessLog, metrics: metrics, gracefulShutdownSignals: [.sigterm, .sigint],
                 onReady: { [logger] _ in
                     logger.info("listeners ready", metadata: ["startup": "\(ContinuousClock.now - startup)"])
                     // Written straight to the descriptor so the line is never held in a buffer.

@@ -17,7 +17,9 @@ public struct TorchInferenceBackend: InferenceBackend {
     }
 
     public func load(_ archive: ModelArchive, device: String) throws -> any LoadedModel {
-        let spec = archive.handler
+        guard let spec = archive.handler else {
+            throw TorchError(code: .notFound, message: "the archive's handler is Python code, not a declarative spec")
+        }
         var logger = logger
         logger[metadataKey: "model.name"] = "\(archive.modelName)"
         logger[metadataKey: "model.version"] = "\(archive.modelVersion)"

@@ -128,3 +128,40 @@ import Testing
         #expect(spec.input == .tensor(dtype: .float32, shape: [3]))
     }
 }
+
+@Suite struct HandlerRuntimeTests {
+    private let directory = URL(fileURLWithPath: "/nonexistent")
+
+    @Test func pythonHandlersGoToPythonWorkers() throws {
+        let cases: [(String, Set<String>)] = [
+            ("handler.py", ["handler.py", "model.pt"]), ("handler.py:handle", ["handler.py"]),
+            ("object_detector", []), ("text_classifier", []), ("ts.torch_handler.image_classifier", []),
+            ("my_module", ["my_module.py"]),
+        ]
+        for (handler, files) in cases {
+            #expect(try HandlerRuntime.resolve(handler: handler, directory: directory, archiveFiles: files) == .python(handler: handler))
+        }
+    }
+
+    @Test func declarativeArchivesStayInProcess() throws {
+        let builtin = try HandlerRuntime.resolve(handler: "image_classifier", directory: directory, archiveFiles: [])
+        #expect(builtin == .declarative(try #require(HandlerSpec.builtin(named: "image_classifier"))))
+    }
+
+    @Test func anEagerModelGoesToPythonEvenWithADeclarativeBuiltin() throws {
+        let eager = try HandlerRuntime.resolve(
+            handler: "image_classifier", directory: directory, archiveFiles: ["model.py", "state.pt"], eagerModel: true)
+        #expect(eager == .python(handler: "image_classifier"))
+    }
+
+    @Test func aMissingHandlerFileOrUnknownNameIsRefused() {
+        let missing = expectArchiveError(.unsupportedHandler) {
+            _ = try HandlerRuntime.resolve(handler: "handler.py", directory: directory, archiveFiles: ["model.pt"])
+        }
+        #expect(missing?.message.contains("handler.py is not in the archive") == true)
+        let unknown = expectArchiveError(.unsupportedHandler) {
+            _ = try HandlerRuntime.resolve(handler: "no_such_handler", directory: directory, archiveFiles: [])
+        }
+        #expect(unknown?.message.contains("image_classifier") == true)
+    }
+}

@@ -78,10 +78,10 @@ import Testing
         #expect(loaded.raw["handler"]?["foo"] == .string("bar"))
         #expect(loaded.raw["handler"]?["sizes"]?[1] == .int(2))
 
-        #expect(archive.handler.input == .image)
-        #expect(archive.handler.modelOutput == .key("logits"))
-        #expect(archive.handler.preprocess[1] == .resize(size: .exact(height: 32, width: 48), interpolation: .nearest, antialias: false))
-        #expect(archive.handler.postprocess == [.softmax(dim: 1), .topk(k: 3), .labels(file: "index_to_name.json")])
+        #expect(archive.handler?.input == .image)
+        #expect(archive.handler?.modelOutput == .key("logits"))
+        #expect(archive.handler?.preprocess[1] == .resize(size: .exact(height: 32, width: 48), interpolation: .nearest, antialias: false))
+        #expect(archive.handler?.postprocess == [.softmax(dim: 1), .topk(k: 3), .labels(file: "index_to_name.json")])
 
         archive.removeExtractedFiles()
         if format == .noArchive {

@@ -292,6 +292,26 @@ import Testing
         #expect(steps(machine.workerExited(9004, now: at(6000))).contains(.tick(at(7000))))
     }
 
+    @Test func aWorkerThatDiesBeforeAnyIsReadyFailsTheLoadAndItIsRetried() {
+        // A process worker whose handler cannot load: the first one dies while starting.
+        var machine = machine()
+        _ = machine.scale(min: 1, max: 1, now: at(0))
+        _ = machine.loadSucceeded(now: at(0))
+        let exited = steps(machine.workerExited(9000, reason: "the handler failed to load", now: at(10)))
+        #expect(exited.contains(.unload))
+        #expect(exited.contains(.tick(at(1010))))
+        #expect(machine.readiness == .failed("the handler failed to load"))
+        #expect(work(machine.tick(now: at(1010))) == [.load])
+        #expect(work(machine.loadSucceeded(now: at(1020))) == [.start(9001)])
+        #expect(machine.readiness == nil)
+        _ = machine.workerReady(9001, now: at(1030))
+        #expect(machine.readiness == .ready)
+        // Once one is ready, a replacement that dies while starting is only a crash.
+        _ = machine.scale(min: 2, max: 2, now: at(1040))
+        #expect(!steps(machine.workerExited(9002, now: at(1050))).contains(.unload))
+        #expect(machine.readiness == nil)
+    }
+
     @Test func aRetiringWorkerThatExitsIsNotReplaced() {
         var machine = ready(workers: 2)
         _ = submit(&machine, "a", id: 1, at: 0)

@@ -94,13 +94,17 @@ import Testing
         }
     }
 
-    @Test func anUnsupportedHandlerIsRefusedAtRegistration() async throws {
+    @Test func aHandlerNeitherDeclarativeNorPythonIsRefusedAtRegistration() async throws {
         try await TestServer.with(models: []) { server in
-            try ArchiveWriter(
-                modelName: "detector", version: "1.0", handler: "object_detector",
-                serializedFile: TestServer.fixture("TorchBackendTests/Fixtures/mlp.pt"), exportPath: server.modelStore
-            ).write()
-            let reply = try await server.manage("POST", "/models?url=detector.mar")
+            // A directory archive whose manifest names a handler that is no builtin, spec or Python file.
+            let directory = server.modelStore.appendingPathComponent("nonsense")
+            try FileManager.default.createDirectory(
+                at: directory.appendingPathComponent("MAR-INF"), withIntermediateDirectories: true)
+            let manifest = Manifest(
+                runtime: "python",
+                model: .init(modelName: "nonsense", serializedFile: nil, handler: "no_such_handler", modelVersion: "1.0"))
+            try manifest.jsonData().write(to: directory.appendingPathComponent("MAR-INF/MANIFEST.json"))
+            let reply = try await server.manage("POST", "/models?url=nonsense")
             #expect(reply.status == 400)
             #expect(reply.json?["message"].map { "\($0)".contains("image_classifier") } == true)
         }

@@ -100,11 +100,15 @@ struct TestServer: Sendable {
             store: store, extra: "max_request_size=1000000\nunregister_model_timeout=5\n" + extraConfiguration)
         configuration.loadModels = models
         if inferenceTLS != nil { configuration.inferenceAddress.scheme = "https" }
+        let metrics = ServerMetrics(hostname: "test-host")
         let built = try await buildServer(
-            configuration: configuration, backend: TorchInferenceBackend(logger: logger), fetcher: nil, logger: logger,
+            configuration: configuration, backend: serverBackend(
+                configuration: configuration, metrics: metrics, logger: logger,
+                pythonExecutable: configuration.pythonExecutable ?? PythonWorkerFixtures.python),
+            fetcher: nil, logger: logger,
             options: ServerOptions(
                 tls: inferenceTLS, tokens: tokens, snapshots: snapshots.map { .init(store: $0, configuration: configuration) },
-                metrics: ServerMetrics(hostname: "test-host")))
+                metrics: metrics))
         let group = built.group
         return try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await group.run() }

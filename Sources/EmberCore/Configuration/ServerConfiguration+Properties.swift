@@ -29,6 +29,8 @@ extension ServerConfiguration {
         if !allowedURLs.isEmpty { entries.append(("allowed_urls", allowedURLs.joined(separator: ","))) }
         entries.append(("number_of_netty_threads", String(ioThreads)))
         entries.append(("worker_idle_spin_us", String(workerIdleSpinMicroseconds)))
+        if let pythonExecutable { entries.append(("python_executable", pythonExecutable)) }
+        if installPythonDependenciesPerModel { entries.append(("install_py_dep_per_model", "true")) }
         if let privateKeyFile { entries.append(("private_key_file", privateKeyFile)) }
         if let certificateFile { entries.append(("certificate_file", certificateFile)) }
         return entries

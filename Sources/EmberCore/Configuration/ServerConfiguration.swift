@@ -49,6 +49,12 @@ public struct ServerConfiguration: Sendable {
     /// about 30 µs per request on a VM; the poll yields the core to any other runnable thread, and a
     /// server without traffic never polls.
     public var workerIdleSpinMicroseconds = 300
+    /// `python_executable` (Ember's; TorchServe's `--python`): the interpreter of Python workers. Unset:
+    /// `.venv/bin/python` in the working directory if there is one, else `python3` on `PATH`.
+    public var pythonExecutable: String?
+    /// `install_py_dep_per_model`: install a Python archive's `requirements.txt` (off by default, as in
+    /// TorchServe), into a directory of that model version's own, never into the interpreter.
+    public var installPythonDependenciesPerModel = false
     /// `private_key_file` / `certificate_file`: the PEM key and certificate chain `https://` listeners serve.
     public var privateKeyFile: String?
     public var certificateFile: String?
@@ -70,6 +76,7 @@ public struct ServerConfiguration: Sendable {
         "cors_allowed_methods", "cors_allowed_headers", "enable_envvars_config", "disable_token_authorization",
         "enable_model_api", "default_service_handler", "allowed_urls", "number_of_netty_threads",
         "token_expiration_min", "private_key_file", "certificate_file", "worker_idle_spin_us",
+        "python_executable", "install_py_dep_per_model",
     ]
 
     /// The environment variable of `key` under `enable_envvars_config=true`: `TS_<KEY>`, but for
@@ -82,7 +89,7 @@ public struct ServerConfiguration: Sendable {
     static let torchServeOnlyKeys: Set<String> = [
         "vmargs", "plugins_path", "number_of_gpu", "netty_client_threads", "async_logging", "workflow_store",
         "grpc_inference_address", "grpc_management_address", "grpc_inference_port", "grpc_management_port",
-        "enable_grpc_ssl", "install_py_dep_per_model", "metrics_mode", "metrics_config", "enable_metrics_api",
+        "enable_grpc_ssl", "metrics_mode", "metrics_config", "enable_metrics_api",
         "model_metrics_auto_detect", "disable_system_metrics", "system_metrics_cmd", "metric_time_interval",
         "decode_input_request", "limit_max_image_pixels", "service_envelope", "blacklist_env_vars",
         "initial_worker_port", "initial_distribution_port", "prefer_direct_buffer", "use_native_io", "io_ratio",
@@ -188,6 +195,8 @@ public struct ServerConfiguration: Sendable {
         case "allowed_urls": allowedURLs = trimmed.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
         case "number_of_netty_threads": ioThreads = max(0, try integer())
         case "worker_idle_spin_us": workerIdleSpinMicroseconds = min(max(0, try integer()), 10_000)
+        case "python_executable": pythonExecutable = trimmed.isEmpty ? nil : trimmed
+        case "install_py_dep_per_model": installPythonDependenciesPerModel = boolean()
         case "private_key_file": privateKeyFile = trimmed.isEmpty ? nil : trimmed
         case "certificate_file": certificateFile = trimmed.isEmpty ? nil : trimmed
         case "token_expiration_min":

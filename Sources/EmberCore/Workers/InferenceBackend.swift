@@ -44,4 +44,11 @@ public protocol LoadedModel: AnyObject, Sendable {
     /// Runs one batch on the calling worker thread (blocking). One result per input, in order: a
     /// failure fails only its request; a thrown error fails the whole batch with 503.
     func infer(_ batch: [InferenceInput]) throws -> [Result<InferenceOutput, ServerError>]
+    /// The worker the pool should run for this model, or nil for the default in-process worker
+    /// (threads calling ``infer(_:)``). A model served out of process (Python workers) returns its own.
+    func makeWorker(_ context: WorkerContext) -> (any PoolWorker)?
+}
+
+extension LoadedModel {
+    public func makeWorker(_ context: WorkerContext) -> (any PoolWorker)? { nil }
 }

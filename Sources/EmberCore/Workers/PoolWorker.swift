@@ -1,12 +1,18 @@
 import Foundation
+import Logging
 import Synchronization
 
 /// What a worker did with one batch.
-struct BatchOutcome: Sendable {
+public struct BatchOutcome: Sendable {
     /// The handler's answers (one per input, in order, unless the handler misbehaved) or its error.
-    var answers: Result<[Result<InferenceOutput, ServerError>], any Error>
+    public var answers: Result<[Result<InferenceOutput, ServerError>], any Error>
     /// How long the model took, as the worker measured it.
-    var inferenceTime: Duration
+    public var inferenceTime: Duration
+
+    public init(answers: Result<[Result<InferenceOutput, ServerError>], any Error>, inferenceTime: Duration) {
+        self.answers = answers
+        self.inferenceTime = inferenceTime
+    }
 }
 
 extension BatchOutcome {
@@ -25,7 +31,7 @@ extension BatchOutcome {
 }
 
 /// Where a worker reports to its pool. Calls may come from any thread, at any time after `start`.
-protocol PoolWorkerEvents: AnyObject, Sendable {
+public protocol PoolWorkerEvents: AnyObject, Sendable {
     /// The worker can take batches.
     func workerReady(_ id: Int)
     /// The batch handed to ``PoolWorker/run(_:)`` is done.
@@ -45,18 +51,31 @@ protocol PoolWorkerEvents: AnyObject, Sendable {
 /// - `stop()` asks it to leave: after its batch if it is running one (the pool has already answered
 ///   or failed that batch's requests and ignores a late answer).
 ///
-/// Today's ``InProcessWorker`` is a thread calling `LoadedModel.infer` in this process. A process-backed
-/// worker (a Python process speaking TorchServe's socket protocol) plugs in without changes to the
-/// pool or its state machine: the pool's load step only validates the archive (each process loads its
-/// own copy of the model); `start` spawns the process and connects, reporting `workerReady` when the
-/// process answers its load request; `run` writes the batch to the socket and returns, the reply
-/// arriving on an I/O thread that calls `workerFinished`; when the socket closes or the process exits
-/// unasked, it calls `workerExited`; `stop` sends a terminate and reaps the process.
-protocol PoolWorker: AnyObject, Sendable {
+/// The loaded model decides which worker the pool makes (``LoadedModel/makeWorker(_:)``): by default an
+/// ``InProcessWorker``, a thread calling `LoadedModel.infer` in this process. A process-backed worker
+/// (EmberPython's, speaking TorchServe's socket protocol) plugs in without changes to the pool or its
+/// state machine: the pool's load step only validates the archive (each process loads its own copy of
+/// the model); `start` spawns the process and connects, reporting `workerReady` when the process
+/// answers its load request; `run` hands the batch to its I/O thread and returns, the reply arriving
+/// there and reported with `workerFinished`; when the socket closes or the process exits unasked, it
+/// calls `workerExited`; `stop` terminates and reaps the process.
+public protocol PoolWorker: AnyObject, Sendable {
     var id: Int { get }
     func start(events: any PoolWorkerEvents)
     func run(_ batch: [InferenceInput])
     func stop()
+}
+
+/// What a loaded model is told when the pool wants one more worker for it.
+public struct WorkerContext: Sendable {
+    public let id: Int
+    public let modelName: String
+    public let modelVersion: String
+    public let settings: ModelSettings
+    /// Where the model runs (`cpu`, `cuda:N`).
+    public let device: String
+    /// The pool's logger (model name and version in its metadata).
+    public let logger: Logger
 }
 
 /// A worker thread calling the shared model in-process. It sleeps on its own semaphore, so handing it

@@ -175,11 +175,27 @@ extension WorkerPool {
 
         /// The worker is gone on its own (a crashed process): only its batch fails, and a replacement
         /// starts after the crash back-off unless it was leaving anyway.
-        mutating func workerExited(_ id: Int, now: Instant) -> Actions {
+        ///
+        /// A worker that exits before it was ready while no other worker is ready says the model does
+        /// not start in a worker (a Python handler that fails to load in its process): the load is
+        /// marked failed with `reason`, so readiness (and a synchronous registration) reports it, and
+        /// it is retried after the load back-off like any failed load.
+        mutating func workerExited(_ id: Int, reason: String = "the worker exited", now: Instant) -> Actions {
             guard let index = index(of: id) else { return [] }
             let worker = workers.remove(at: index)
             var actions: Actions = [.notifyWaiters]
             if case .busy(let batch, _) = worker.phase { actions.append(.fail(batch, .workerDied(worker: id))) }
+            if case .starting = worker.phase, !worker.retiring, !stopped, load == .loaded,
+                !workers.contains(where: \.isReady)
+            {
+                crashes += 1
+                load = .failed(
+                    reason: reason, failures: crashes, retryAt: now + Self.backoff(afterFailures: crashes))
+                actions.append(.unload)
+                addMissingWorkers(notBefore: now, now: now)
+                settle(now: now, into: &actions)
+                return actions
+            }
             if !worker.retiring, !stopped {
                 crashes += 1
                 addMissingWorkers(notBefore: now + Self.backoff(afterFailures: crashes), now: now)

@@ -238,11 +238,15 @@ public final class WorkerPool: @unchecked Sendable {
     }
 
     private func startWorker(_ id: Int) {
-        let worker: InProcessWorker? = condition.withLock {
+        let worker: (any PoolWorker)? = condition.withLock {
             // Stopped before this action ran (the pool shut down): nothing to start.
             guard machine.hasWorker(id), let model else { return nil }
-            let worker = InProcessWorker(
-                id: id, model: model, intraOpThreads: settings.intraOpThreads, idleSpin: idleSpin)
+            let context = WorkerContext(
+                id: id, modelName: modelName, modelVersion: modelVersion, settings: settings, device: device,
+                logger: logger)
+            let worker =
+                model.makeWorker(context)
+                ?? InProcessWorker(id: id, model: model, intraOpThreads: settings.intraOpThreads, idleSpin: idleSpin)
             workers[id] = worker
             return worker
         }
@@ -272,20 +276,20 @@ public final class WorkerPool: @unchecked Sendable {
 }
 
 extension WorkerPool: PoolWorkerEvents {
-    func workerReady(_ id: Int) {
+    public func workerReady(_ id: Int) {
         logger.debug("worker ready", metadata: ["worker.id": "\(id)"])
         update { $0.workerReady(id, now: $1) }
     }
 
-    func workerFinished(_ id: Int, _ outcome: BatchOutcome) {
+    public func workerFinished(_ id: Int, _ outcome: BatchOutcome) {
         if case .failure(let error) = outcome.answers {
             logger.warning("batch failed", metadata: ["worker.id": "\(id)", "error": "\(error)"])
         }
         update(answers: outcome) { $0.batchFinished(id, now: $1) }
     }
 
-    func workerExited(_ id: Int, reason: String) {
+    public func workerExited(_ id: Int, reason: String) {
         logger.error("worker exited", metadata: ["worker.id": "\(id)", "reason": "\(reason)"])
-        update { $0.workerExited(id, now: $1) }
+        update { $0.workerExited(id, reason: reason, now: $1) }
     }
 }
