@@ -67,8 +67,11 @@ let package = Package(
         .systemLibrary(name: "CTurboJPEG", pkgConfig: "libturbojpeg", providers: [.apt(["libturbojpeg0-dev"])]),
         .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
 
-        // JPEG and PNG to RGB for the image handlers, with a pixel limit checked before allocating.
-        .target(name: "ImageCodec", dependencies: ["CTurboJPEG", "CPNG"]),
+        // Pixel loops in C, bit-exact with Pillow and torchvision: resampling, crop, ToTensor/Normalize.
+        .target(name: "ImageKernels"),
+        // JPEG and PNG to RGB for the image handlers, with a pixel limit checked before allocating;
+        // Pillow's resize and torchvision's crop and tensor conversion.
+        .target(name: "ImageCodec", dependencies: ["CTurboJPEG", "CPNG", "ImageKernels"]),
 
         // Swift over the shim: Tensor, TorchModule, TorchError, tensor operations.
         .target(name: "TorchBackend", dependencies: ["CTorchShim"]),
@@ -130,6 +133,9 @@ let package = Package(
         .executableTarget(name: "ember-archiver", dependencies: ["EmberArchiverCLI"]),
         // The benchmark floor: models through the shim in-process, no HTTP (benchmarks/run.py).
         .executableTarget(name: "ember-floor-bench", dependencies: ["TorchBackend"], path: "benchmarks/floor"),
+        // The image pipeline stage by stage: decode, resize, normalize, forward (benchmarks/run.py).
+        .executableTarget(
+            name: "ember-image-bench", dependencies: ["ImageCodec", "TorchBackend"], path: "benchmarks/image"),
         // The server's wiring: configuration, start-up models, listeners and pools in one ServiceGroup.
         .target(
             name: "EmberServer",
