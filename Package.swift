@@ -68,7 +68,8 @@ let package = Package(
         .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
 
         // Pixel loops in C, bit-exact with Pillow and torchvision: resampling, crop, ToTensor/Normalize.
-        .target(name: "ImageKernels"),
+        // Optimised in debug builds too: the test suite resizes 2000x1500 images many times.
+        .target(name: "ImageKernels", cSettings: [.unsafeFlags(["-O2"])]),
         // JPEG and PNG to RGB for the image handlers, with a pixel limit checked before allocating;
         // Pillow's resize and torchvision's crop and tensor conversion.
         .target(name: "ImageCodec", dependencies: ["CTurboJPEG", "CPNG", "ImageKernels"]),
