@@ -67,8 +67,12 @@ let package = Package(
         .systemLibrary(name: "CTurboJPEG", pkgConfig: "libturbojpeg", providers: [.apt(["libturbojpeg0-dev"])]),
         .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
 
-        // JPEG and PNG to RGB for the image handlers, with a pixel limit checked before allocating.
-        .target(name: "ImageCodec", dependencies: ["CTurboJPEG", "CPNG"]),
+        // Pixel loops in C, bit-exact with Pillow and torchvision: resampling, crop, ToTensor/Normalize.
+        // Optimised in debug builds too: the test suite resizes 2000x1500 images many times.
+        .target(name: "ImageKernels", cSettings: [.unsafeFlags(["-O2"])]),
+        // JPEG and PNG to RGB for the image handlers, with a pixel limit checked before allocating;
+        // Pillow's resize and torchvision's crop and tensor conversion.
+        .target(name: "ImageCodec", dependencies: ["CTurboJPEG", "CPNG", "ImageKernels"]),
 
         // Swift over the shim: Tensor, TorchModule, TorchError, tensor operations.
         .target(name: "TorchBackend", dependencies: ["CTorchShim"]),
@@ -143,6 +147,9 @@ let package = Package(
             dependencies: ["EmberArchiverCLI", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         // The benchmark floor: models through the shim in-process, no HTTP (benchmarks/run.py).
         .executableTarget(name: "ember-floor-bench", dependencies: ["TorchBackend"], path: "benchmarks/floor"),
+        // The image pipeline stage by stage: decode, resize, normalize, forward (benchmarks/run.py).
+        .executableTarget(
+            name: "ember-image-bench", dependencies: ["ImageCodec", "TorchBackend"], path: "benchmarks/image"),
         // The server's wiring: configuration, start-up models, listeners and pools in one ServiceGroup.
         .target(
             name: "EmberServer",

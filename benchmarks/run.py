@@ -26,6 +26,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.realpath(__file__)))  # benchmarks/common.py from any directory
+import image_pipeline  # noqa: E402
 from common import (ROOT, STARTED_MARKER, Server, free_ports, http_request, log, server_env,  # noqa: E402
                     set_log_tag, stop_all, stop_on_exit, write_config)
 
@@ -531,7 +532,7 @@ def floor_rows_per_s(floor, model, batch, threads):
     return None, None
 
 
-def report(args, meta, floor, ember, torchserve):
+def report(args, meta, floor, ember, torchserve, image_rows=()):
     lines = [f"# Ember benchmark, {meta['date']} on {meta['host']}", "",
              f"Machine: {meta['machine']}. Load generator (wrk) on the same machine, sharing its cores.",
              f"Load: wrk, {args.duration} s per row, threads = min(2, concurrency), connections = concurrency; "
@@ -627,6 +628,9 @@ def report(args, meta, floor, ember, torchserve):
         if r.get("kind") == "floor_error":
             lines.append(f"- floor error: {r}")
 
+    if image_rows:
+        lines += [""] + image_pipeline.table(image_rows)
+
     lines += ["", "Targets (issue 5):", ""] + targets(args, floor, ember, torchserve, find)
     return "\n".join(lines) + "\n"
 
@@ -688,6 +692,14 @@ def guarded(kind, function, *args):
         return {"kind": kind, "error": f"driver failure: {error!r}", "runs": [], "startup": {}, "notes": []}
 
 
+def guarded_rows(function, *args):
+    try:
+        os.makedirs(args[0], exist_ok=True)
+        return function(*args)
+    except Exception as error:  # a failed stage must not lose the rest of the run
+        return [{"kind": "image_pipeline_error", "error": f"{type(error).__name__}: {error}"}]
+
+
 def machine_description():
     cpu = "unknown CPU"
     try:
@@ -713,6 +725,8 @@ def main():
     parser.add_argument("--no-ember", action="store_true", help="skip the Ember server")
     parser.add_argument("--ember-python", action="store_true",
                         help="also serve TorchServe's Python-handler MLP archive on Ember's Python workers")
+    parser.add_argument("--no-image-pipeline", action="store_true",
+                        help="skip the image pipeline's stage timings (benchmarks/image_pipeline.py)")
     parser.add_argument("--no-floor", action="store_true", help="skip the in-process floor")
     parser.add_argument("--no-build", action="store_true", help="use the existing release build")
     parser.add_argument("--ember-bin", default=EMBER, help="the ember executable (default .build/release/ember)")
@@ -762,6 +776,11 @@ def main():
     if not args.no_floor:
         floor = run_floor(args) if floor_ok else [{"kind": "floor_error", "error": "ember-floor-bench not built"}]
 
+    image_rows = []
+    if not args.no_image_pipeline and "resnet18" in args.models:
+        log("image pipeline: benchmarks/image_pipeline.py")
+        image_rows = guarded_rows(image_pipeline.run, os.path.join(WORK, "images"), 1.0 if args.quick else 4.0)
+
     ember = None
     if not args.no_ember:
         if not have_wrk:
@@ -786,7 +805,7 @@ def main():
         ember_python = guarded("ember-python", run_ember_python, args, work)
     stop_all()
 
-    table = report(args, meta, floor, ember, torchserve)
+    table = report(args, meta, floor, ember, torchserve, image_rows)
     if ember_python is not None:
         table += "\n".join(python_report(args, ember_python, torchserve)) + "\n"
     print(table)
@@ -796,7 +815,8 @@ def main():
         f.write(table)
     with open(os.path.join(args.results, stem + ".json"), "w") as f:
         json.dump({"meta": meta, "args": {k: v for k, v in vars(args).items()}, "floor": floor,
-                   "ember": ember, "torchserve": torchserve, "ember_python": ember_python}, f, indent=1, default=str)
+                   "ember": ember, "torchserve": torchserve, "ember_python": ember_python, "image_pipeline": image_rows},
+                  f, indent=1, default=str)
     log(f"results: {os.path.join(args.results, stem)}.md and .json")
     return 0
 

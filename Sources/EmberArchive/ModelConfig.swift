@@ -34,6 +34,9 @@ public struct ModelConfig: Sendable, Equatable {
     public var intraOpThreads: Int?
     /// Ember: libtorch inter-op thread count for this model.
     public var interOpThreads: Int?
+    /// Ember: decode JPEGs at reduced scale in libjpeg-turbo's DCT domain before an image resize
+    /// (faster on large photos; the pixels then differ from PIL's). Off unless `true`.
+    public var jpegDCTScaling: Bool?
     /// The `torchrun` section as written.
     public var torchrun: YAMLValue?
     /// The whole document (a mapping, or `.null` for an empty file).
@@ -101,6 +104,7 @@ public struct ModelConfig: Sendable, Equatable {
         useVenv = bool("useVenv")
         intraOpThreads = int("intraOpThreads")
         interOpThreads = int("interOpThreads")
+        jpegDCTScaling = bool("jpegDCTScaling")
 
         deviceIds = nil
         if let value = entries["deviceIds"] {

@@ -4,8 +4,12 @@ import EmberCore
 import ImageCodec
 import TorchBackend
 
-/// Runs an image spec's preprocess steps: geometry (resize, crop) per image, then, once every image
-/// has one shape, the element-wise steps (to float, normalize) on the stacked batch.
+/// Runs an image spec's preprocess steps on each image, then stacks the images into the batch.
+///
+/// Until `to_float` an image is 8-bit RGB pixels, and the steps are TorchServe's torchvision
+/// transforms on a PIL image, reproduced bit for bit: `resize` is Pillow's resampling, `center_crop`
+/// torchvision's offsets, and `to_float` (with a `normalize` right after it) a table of the exact
+/// float32 values. Steps after `to_float` run on the float tensor in libtorch.
 struct ImagePreprocessor {
     let steps: [PreprocessStep]
     let decoder: ImageDecoder
@@ -17,7 +21,7 @@ struct ImagePreprocessor {
             bytes = embedded
         }
         do {
-            return try decoder.decode(bytes)
+            return try decoder.decode(bytes, minimumSize: reducedDecodeSize)
         } catch {
             throw .badRequest(error.message)
         }
@@ -32,83 +36,139 @@ struct ImagePreprocessor {
         return nil
     }
 
-    /// The image as a tensor after the per-image (geometry) steps.
-    func perImage(_ image: DecodedImage) throws -> TorchTensor {
-        var state = try ImageState.uint8(TorchTensor(Tensor(shape: [image.height, image.width, 3], uint8s: image.pixels)))
-        for step in geometrySteps {
-            state = try state.applying(step, batched: false)
-        }
-        return state.tensor
+    /// With DCT scaling on, how small the decoder may make an image: the size of the first step's
+    /// resize, when the first geometry step is a Pillow resize of the pixels (nil otherwise).
+    private var reducedDecodeSize: ((Int, Int) -> (width: Int, height: Int)?)? {
+        guard decoder.dctScaling, let index = steps.firstIndex(where: \.isGeometry),
+            case .resize(let size, let interpolation, let antialias) = steps[index],
+            !steps[..<index].contains(where: \.producesFloat), interpolation.pillowFilter(antialias: antialias) != nil
+        else { return nil }
+        return { width, height in size.target(width: width, height: height) }
     }
 
-    /// Stacks per-image tensors and runs the remaining steps on the batch.
+    /// The image as the model sees it: a float32 CHW tensor after every step.
+    func perImage(_ image: DecodedImage) throws -> TorchTensor {
+        var state = ImageState.pixels(image)
+        var index = steps.startIndex
+        while index < steps.endIndex {
+            let step = steps[index]
+            let next = index + 1 < steps.endIndex ? steps[index + 1] : nil
+            if case .pixels(let pixels) = state, case .toFloat = step, case .normalize(let mean, let std)? = next {
+                // ToTensor and Normalize in one table lookup: the same float32 values.
+                state = .float(try Self.tensor(pixels, table: TensorTable(mean: mean, std: std)))
+                index += 2
+                continue
+            }
+            state = try state.applying(step, maxPixels: decoder.maxPixels)
+            index += 1
+        }
+        switch state {
+        case .pixels(let pixels):
+            // A model takes float input: an image spec without to_float still gets [0, 1] floats.
+            return try Self.tensor(pixels, table: TensorTable())
+        case .float(let tensor):
+            return tensor
+        }
+    }
+
+    /// Stacks per-image tensors into the batch.
     func batch(_ images: [TorchTensor]) throws -> TorchTensor {
         let stacked = try TorchTensor.stack(images)
-        var state = geometrySteps.contains(where: \.producesFloat) ? ImageState.float(stacked) : ImageState.uint8(stacked)
-        for step in elementwiseSteps {
-            state = try state.applying(step, batched: true)
-        }
-        // A model takes float input: an image spec without to_float still gets [0, 1] floats.
-        if case .uint8(let tensor) = state { return try tensor.imageToFloat() }
-        return state.tensor
+        if try stacked.info().dtype == .uint8 { return try stacked.imageToFloat() }
+        return stacked
     }
 
-    private var lastGeometryIndex: Int { steps.lastIndex(where: \.isGeometry) ?? -1 }
-    private var geometrySteps: ArraySlice<PreprocessStep> { steps[...lastGeometryIndex] }
-    private var elementwiseSteps: ArraySlice<PreprocessStep> { steps[(lastGeometryIndex + 1)...] }
+    static func tensor(_ image: DecodedImage, table: TensorTable?) throws -> TorchTensor {
+        guard let table else {
+            throw ServerError.badRequest("normalize needs 1 or 3 mean/std values with std not 0")
+        }
+        return try TorchTensor(
+            Tensor(dtype: .float32, shape: [3, image.height, image.width], storage: table.chwFloat32Bytes(of: image)))
+    }
 }
 
-/// An image in flight: uint8 HWC until `to_float`, float CHW after it.
+/// An image in flight: 8-bit RGB pixels until `to_float`, a float CHW tensor after it.
 private enum ImageState {
-    case uint8(TorchTensor)
+    case pixels(DecodedImage)
     case float(TorchTensor)
 
-    var tensor: TorchTensor {
-        switch self {
-        case .uint8(let tensor), .float(let tensor): tensor
-        }
-    }
-
-    func applying(_ step: PreprocessStep, batched: Bool) throws -> ImageState {
+    func applying(_ step: PreprocessStep, maxPixels: Int) throws -> ImageState {
         switch (step, self) {
         case (.decodeImage, _):
             return self
-        case (.resize(let size, let interpolation, let antialias), .uint8(let image)):
-            let (height, width) = try outputSize(size, of: image, heightDim: batched ? 1 : 0)
-            return .uint8(try image.resizedImage(height: height, width: width, interpolation: interpolation.torch, antialias: antialias))
+        case (.resize(let size, let interpolation, let antialias), .pixels(let image)):
+            let target = try size.checkedTarget(width: image.sourceWidth, height: image.sourceHeight, maxPixels: maxPixels)
+            guard let filter = interpolation.pillowFilter(antialias: antialias) else {
+                // antialias: false is torchvision's resize of a uint8 tensor, not of a PIL image.
+                let tensor = try TorchTensor(Tensor(shape: [image.height, image.width, 3], uint8s: image.pixels))
+                let resized = try tensor.resizedImage(
+                    height: target.height, width: target.width, interpolation: interpolation.torch, antialias: false)
+                guard let bytes = try resized.value().uint8s else { throw ServerError.predictionFailed }
+                return .pixels(DecodedImage(width: target.width, height: target.height, pixels: bytes))
+            }
+            return .pixels(try Self.badRequest { () throws(ImageDecodingError) in
+                try image.resized(width: target.width, height: target.height, filter: filter, maxPixels: maxPixels)
+            })
         case (.resize(let size, let interpolation, let antialias), .float(let image)):
-            let (height, width) = try outputSize(size, of: image, heightDim: batched ? 2 : 1)
-            return .float(try image.resized(height: height, width: width, interpolation: interpolation.torch, antialias: antialias))
-        case (.centerCrop(let height, let width), .uint8(let image)):
-            return .uint8(try image.centerCroppedImage(height: height, width: width))
+            let shape = try image.info().shape
+            guard shape.count == 3 else { throw ServerError.badRequest("The image cannot be resized to \(size)") }
+            let target = try size.checkedTarget(width: shape[2], height: shape[1], maxPixels: maxPixels)
+            return .float(
+                try image.resized(
+                    height: target.height, width: target.width, interpolation: interpolation.torch, antialias: antialias))
+        case (.centerCrop(let height, let width), .pixels(let image)):
+            return .pixels(try Self.badRequest { () throws(ImageDecodingError) in
+                try image.centerCropped(width: width, height: height, maxPixels: maxPixels)
+            })
         case (.centerCrop(let height, let width), .float(let image)):
             return .float(try image.centerCropped(height: height, width: width))
-        case (.toFloat, .uint8(let image)):
-            return .float(try image.imageToFloat())
+        case (.toFloat, .pixels(let image)):
+            return .float(try ImagePreprocessor.tensor(image, table: TensorTable()))
         case (.toFloat, .float):
             return self
         case (.normalize(let mean, let std), .float(let image)):
             return .float(try image.normalized(mean: mean, std: std))
-        case (.normalize(let mean, let std), .uint8(let image)):
-            return .float(try image.imageToFloat().normalized(mean: mean, std: std))
+        case (.normalize(let mean, let std), .pixels(let image)):
+            return .float(try ImagePreprocessor.tensor(image, table: TensorTable(mean: mean, std: std)))
         }
     }
 
-    /// torchvision's `Resize`: an int sets the shorter side and keeps the aspect ratio (truncating the
-    /// longer side); a pair is the exact height and width.
-    private func outputSize(_ size: ResizeSize, of image: TorchTensor, heightDim: Int) throws -> (Int, Int) {
-        switch size {
-        case .exact(let height, let width):
-            return (height, width)
-        case .shorterSide(let target):
-            let shape = try image.info().shape
-            let height = shape[heightDim]
-            let width = shape[heightDim + 1]
-            if width <= height {
-                return (Int(Double(target) * Double(height) / Double(width)), target)
-            }
-            return (target, Int(Double(target) * Double(width) / Double(height)))
+    private static func badRequest(
+        _ body: () throws(ImageDecodingError) -> DecodedImage
+    ) throws(ServerError) -> DecodedImage {
+        do {
+            return try body()
+        } catch {
+            throw .badRequest(error.message)
         }
+    }
+}
+
+extension ResizeSize {
+    /// torchvision's output size for an image of `width` x `height`; nil when it is not a positive size.
+    func target(width: Int, height: Int) -> (width: Int, height: Int)? {
+        let target: (width: Int, height: Int)
+        switch self {
+        case .exact(let height, let width):
+            target = (width, height)
+        case .shorterSide(let side):
+            target = TorchvisionGeometry.resizedSize(width: width, height: height, shorterSide: side)
+        }
+        guard target.width > 0, target.height > 0 else { return nil }
+        return target
+    }
+
+    /// ``target(width:height:)``, refused with a client error when it is empty or over `maxPixels`.
+    func checkedTarget(width: Int, height: Int, maxPixels: Int) throws(ServerError) -> (width: Int, height: Int) {
+        guard let target = target(width: width, height: height) else {
+            throw .badRequest("The \(width)x\(height) image cannot be resized to \(self)")
+        }
+        let (pixels, overflow) = target.width.multipliedReportingOverflow(by: target.height)
+        guard !overflow, pixels <= maxPixels else {
+            throw .badRequest(
+                ImageDecodingError.resultTooLarge(width: target.width, height: target.height, limit: maxPixels).message)
+        }
+        return target
     }
 }
 
@@ -136,6 +196,16 @@ extension PreprocessStep {
 }
 
 extension EmberArchive.Interpolation {
+    /// The Pillow filter torchvision uses for a PIL image, which always antialiases; nil for
+    /// `antialias: false`, which only a tensor resize honours.
+    func pillowFilter(antialias: Bool) -> ResampleFilter? {
+        switch self {
+        case .nearest: .nearest
+        case .bilinear: antialias ? .bilinear : nil
+        case .bicubic: antialias ? .bicubic : nil
+        }
+    }
+
     var torch: TorchBackend.Interpolation {
         switch self {
         case .bilinear: .bilinear

@@ -28,7 +28,9 @@ public struct TorchInferenceBackend: InferenceBackend {
         }
         let module = try TorchModule(contentsOf: modelFile.path, device: device)
         let labels = try labelMap(for: spec, in: archive.directory)
-        let pipeline = HandlerPipeline(module: module, spec: spec, labels: labels, decoder: imageDecoder, logger: logger)
+        var decoder = imageDecoder
+        decoder.dctScaling = archive.config?.jpegDCTScaling ?? false
+        let pipeline = HandlerPipeline(module: module, spec: spec, labels: labels, decoder: decoder, logger: logger)
         return TorchLoadedModel(pipeline: pipeline)
     }
 

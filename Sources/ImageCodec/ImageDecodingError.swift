@@ -28,6 +28,16 @@ public struct ImageDecodingError: Error, CustomStringConvertible, Sendable, Equa
             "The image is \(width)x\(height) = \(width * height) pixels, over the limit of \(limit) pixels.")
     }
 
+    /// A resize or crop whose result would be over the pixel limit (a tall strip resized to a
+    /// 256-pixel shorter side can ask for billions of pixels).
+    public static func resultTooLarge(width: Int, height: Int, limit: Int) -> Self {
+        .init(
+            .tooLarge,
+            "Resizing the image to \(width)x\(height) pixels would exceed the limit of \(limit) pixels.")
+    }
+
+    public static func invalidGeometry(_ detail: String) -> Self { .init(.corrupt, "The image cannot be resized: \(detail)") }
+
     public var isTooLarge: Bool { code == .tooLarge }
     public var description: String { message }
 }

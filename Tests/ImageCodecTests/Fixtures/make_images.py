@@ -15,6 +15,13 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 rng = np.random.default_rng(3)
 
 
+RESAMPLING = {
+    "nearest": Image.NEAREST, "bilinear": Image.BILINEAR, "bicubic": Image.BICUBIC, "box": Image.BOX,
+    "hamming": Image.HAMMING, "lanczos": Image.LANCZOS,
+}
+RESIZES = [(50, 7), (5, 40), (1, 1), (33, 64)]
+
+
 def gradient(width, height):
     x = np.linspace(0, 255, width, dtype=np.float32)[None, :].repeat(height, 0)
     y = np.linspace(0, 255, height, dtype=np.float32)[:, None].repeat(width, 1)
@@ -41,6 +48,15 @@ def main():
     rgba.putalpha(Image.fromarray(rng.integers(0, 256, size=(21, 33), dtype=np.uint8)))
     save(rgba, "rgba.png")
     save(rgb.convert("P", palette=Image.ADAPTIVE, colors=16), "palette.png")
+    save(rgb.convert("CMYK"), "cmyk.jpg", quality=90)
+    save(rgb, "progressive.jpg", quality=85, progressive=True)
+    # PIL's resize of the decoded RGB image with each filter, up and down on each axis.
+    decoded = Image.open(os.path.join(HERE, "rgb.png")).convert("RGB")
+    for name, resample in RESAMPLING.items():
+        for width, height in RESIZES:
+            out = decoded.resize((width, height), resample)
+            with open(os.path.join(HERE, f"resized-{name}-{width}x{height}.rgb"), "wb") as f:
+                f.write(np.asarray(out).tobytes())
     # EXIF orientation 6 ("rotate 90"): PIL does not apply it on open, nor does TorchServe.
     exif = Image.Exif()
     exif[0x0112] = 6
