@@ -161,7 +161,7 @@ du -sh --apparent-size "$rootfs/usr/lib/x86_64-linux-gnu/libtorch"* 2>/dev/null 
 if [[ "${IMAGE_CHECK_BUILDAH:-1}" != 0 ]]; then
     step "6. an image with buildah"
     command -v buildah >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends buildah
-    export STORAGE_DRIVER=vfs BUILDAH_ISOLATION=chroot
+    export BUILDAH_ISOLATION=chroot
     rm -f "$rootfs/var/lib/ember/key_file.json"
     rm -rf "$rootfs/var/lib/ember/logs" "$rootfs/models/"*
     container=$(buildah from scratch)
