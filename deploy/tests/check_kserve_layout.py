@@ -119,4 +119,4 @@ def main(binary):
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1]))
+    sys.exit(main(str(pathlib.Path(sys.argv[1]).resolve())))
