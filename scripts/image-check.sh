@@ -127,7 +127,9 @@ unshare --net --mount --pid --fork --kill-child bash -euo pipefail -c '
         sleep 0.1
     done
     grep -q "Model server started." "$work/ember.stdout" || { cat "$work/ember.stderr"; echo "ember did not start"; exit 1; }
-    echo "started; process $pid runs as: $(awk "/^Uid:/ {print \$2}" /proc/$pid/status) (uid), $(awk "/^Gid:/ {print \$2}" /proc/$pid/status) (gid)"
+    # The namespace'"'"'s own /proc is the one mounted in the root file system.
+    uid=$(awk "/^Uid:/ {print \$2}" "$rootfs/proc/$pid/status")
+    echo "started; process $pid ($(tr "\0" " " < "$rootfs/proc/$pid/cmdline" | cut -c1-60)) runs as uid $uid, gid $(awk "/^Gid:/ {print \$2}" "$rootfs/proc/$pid/status")"
     grep -E "bind to" "$work/ember.stderr" | sed "s/^/  /"
     keys="$rootfs/var/lib/ember/key_file.json"
     echo "key file: $(stat -c "%U(%u) %a" "$keys")"
@@ -146,7 +148,7 @@ unshare --net --mount --pid --fork --kill-child bash -euo pipefail -c '
     kill -TERM $pid
     wait $pid
     echo "SIGTERM: ember exited with $?"
-    [[ $live == 200 && $ready == 200 && $nokey == 400 && $status == 200 && $series -gt 0 ]]
+    [[ $uid == 1000 && $live == 200 && $ready == 200 && $nokey == 400 && $status == 200 && $series -gt 0 ]]
 '
 served=$?
 set -e
@@ -164,7 +166,7 @@ if [[ "${IMAGE_CHECK_BUILDAH:-1}" != 0 ]]; then
     export BUILDAH_ISOLATION=chroot
     rm -f "$rootfs/var/lib/ember/key_file.json"
     rm -rf "$rootfs/var/lib/ember/logs" "$rootfs/models/"*
-    container=$(buildah from scratch)
+    container=$(buildah from --format docker scratch)
     mount=$(buildah mount "$container")
     cp -a "$rootfs/." "$mount/"
     buildah umount "$container" >/dev/null
