@@ -9,7 +9,7 @@ SWIFT ?= swift
 # Debian's libtorch calls whichever BLAS is installed; OpenBLAS would spin idle threads otherwise.
 export OPENBLAS_NUM_THREADS ?= 1
 
-.PHONY: deps deps-examples build release test serve examples bench bench-torchserve soak fuzz clean
+.PHONY: deps deps-examples build release test deploy-check image-check serve examples bench bench-torchserve soak fuzz clean
 
 deps:
 	@scripts/install-deps.sh build
@@ -28,7 +28,18 @@ test: deps
 	scripts/install-python-env.sh >/dev/null
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
+	deploy/tests/run.sh .build/debug/ember
 	FUZZ_SEED=1 scripts/fuzz.sh 10
+
+# deploy/ checked offline: Kubernetes and KServe manifests against their schemas, the KServe runtime on
+# its storage layout, Prometheus (Debian's) scraping a running Ember. Part of `make test`.
+deploy-check:
+	deploy/tests/run.sh .build/debug/ember
+
+# The Dockerfile's runtime stage built from Debian's packages with debootstrap and run with chroot as the
+# image's user (needs root; slow the first time, so not part of `make test`). See scripts/image-check.sh.
+image-check: deps
+	scripts/image-check.sh
 
 examples: deps-examples release
 	examples/make_examples.sh

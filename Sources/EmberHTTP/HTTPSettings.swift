@@ -17,6 +17,9 @@ public struct HTTPSettings: Sendable {
     public var requestBodyTimeoutSeconds: Double = 60
     /// The keys the inference and management listeners require; nil: token authorization disabled.
     public var tokenAuthorization: TokenAuthorization?
+    /// `health_probes_without_token`: `/ping`, `/v2/health/live` and `/v2/health/ready` answer without
+    /// a key (Kubernetes probes cannot send one); every other route still needs it.
+    public var healthProbesWithoutToken = false
 
     public init(
         maxRequestSize: Int = 6_553_500, corsAllowedOrigin: String? = nil, corsAllowedMethods: String? = nil,

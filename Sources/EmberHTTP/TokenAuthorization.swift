@@ -5,6 +5,10 @@ import Synchronization
 /// TorchServe's token authorization (contract §9.1): an inference key and a management key that
 /// expire after `token_expiration_min`, and an API key (never expires) that rotates the other two.
 /// Keys are 6 random bytes from the system CSPRNG, base64url (8 characters), compared in constant time.
+///
+/// Or, for replicas that must accept the same keys, the keys of an operator's file in the same format
+/// (`token_key_file`, see `TokenKeyFile`): never rotated nor written by the server, expiring only where
+/// the file gives an `expiration time`, replaced by `reload()` when the file changes.
 public final class TokenAuthorization: Sendable {
     /// Which listener a key opens; the raw value is `/token?type=`'s.
     public enum Scope: String, Sendable, CaseIterable {
@@ -29,11 +33,22 @@ public final class TokenAuthorization: Sendable {
         }
     }
 
+    /// Where the keys come from.
+    public enum Origin: Sendable, Equatable {
+        /// Made here, written to `file` (`key_file.json`) when there is one, rotated with the API key.
+        case generated
+        /// Read from the operator's file at this path, and re-read when it changes.
+        case operatorFile(URL)
+    }
+
     /// How long a key lives after it is made.
     public let lifetime: TimeInterval
     /// Where the keys are written (`key_file.json`), or nil to keep them in memory only.
     public let file: URL?
+    public let origin: Origin
     private let keys: Mutex<Keys>
+    /// The operator file's bytes the keys were read from (a change is what `reload()` looks for).
+    private let source: Mutex<[UInt8]>
 
     /// Makes fresh keys; call `writeFile()` to publish them.
     public init(expirationMinutes: Double = 60, file: URL? = nil) {
@@ -41,11 +56,55 @@ public final class TokenAuthorization: Sendable {
         let now = Date()
         self.lifetime = lifetime
         self.file = file
+        origin = .generated
+        source = Mutex([])
         keys = Mutex(
             Keys(
                 management: Token(key: Self.newKey(), expiration: now + lifetime),
                 inference: Token(key: Self.newKey(), expiration: now + lifetime),
                 api: Self.newKey()))
+    }
+
+    /// The keys of the operator's key file at `path` (TorchServe's `key_file.json` format): a missing,
+    /// unreadable or malformed file is a `ConfigurationError` naming it.
+    public init(operatorFile path: URL) throws {
+        let bytes = try TokenKeyFile.read(path)
+        let parsed = try TokenKeyFile.parse(bytes, name: path.path)
+        lifetime = .infinity
+        file = nil
+        origin = .operatorFile(path)
+        source = Mutex(bytes)
+        keys = Mutex(Keys(management: parsed.management, inference: parsed.inference, api: parsed.api ?? ""))
+    }
+
+    /// How a `reload()` went.
+    public enum Reload: Sendable, Equatable {
+        /// The file is as it was (or the keys are generated: there is nothing to re-read).
+        case unchanged
+        /// The file changed and its keys are now the ones required.
+        case replaced
+        /// The file changed but cannot be used (the reason); the previous keys stay.
+        case refused(String)
+    }
+
+    /// Re-reads the operator's key file and, when it changed and reads well, swaps its keys in.
+    /// Blocking file I/O: call it from a thread of its own (`KeyFileWatcher`), not from the event loops.
+    public func reload() -> Reload {
+        guard case .operatorFile(let path) = origin else { return .unchanged }
+        let bytes: [UInt8]
+        let parsed: TokenKeyFile.Keys
+        do {
+            bytes = try TokenKeyFile.read(path)
+            if bytes == source.withLock({ $0 }) { return .unchanged }
+            parsed = try TokenKeyFile.parse(bytes, name: path.path)
+        } catch {
+            return .refused("\(error)")
+        }
+        keys.withLock { keys in
+            keys = Keys(management: parsed.management, inference: parsed.inference, api: parsed.api ?? "")
+        }
+        source.withLock { $0 = bytes }
+        return .replaced
     }
 
     public func token(for scope: Scope) -> Token { keys.withLock { $0[scope] } }
@@ -62,6 +121,7 @@ public final class TokenAuthorization: Sendable {
     /// Regenerates the key of `scope` (and its expiry) when `header` carries the API key, and rewrites
     /// the key file. Returns false, changing nothing, when the API key is wrong or missing.
     public func rotate(_ scope: Scope, authorizedBy header: String?) throws -> Bool {
+        guard origin == .generated else { return false }
         guard let presented = Self.bearerKey(header) else { return false }
         return try keys.withLock { keys in
             guard Self.constantTimeEqual(presented, keys.api) else { return false }
@@ -85,7 +145,7 @@ public final class TokenAuthorization: Sendable {
     }
 
     private func write(_ keys: Keys) throws {
-        guard let file else { return }
+        guard origin == .generated, let file else { return }
         try AtomicFile.write(Array(Self.document(keys).prettyPrinted().utf8), to: file, mode: 0o600)
     }
 

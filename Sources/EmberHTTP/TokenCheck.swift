@@ -14,10 +14,14 @@ extension ListenerResponder {
         case .metrics:
             return nil
         case .inference:
+            if settings.healthProbesWithoutToken, Self.isHealthProbe(path) { return nil }
             guard tokens.check(header, for: .inference) else { throw ServerError.tokenAuthorizationFailed }
             return nil
         case .management:
             if path.count == 1, path[0] == "token" {
+                // Replicas share the operator's keys: one replica making a new key would lock the
+                // clients out of every other one.
+                guard tokens.origin == .generated else { throw ServerError.tokenRotationDisabled }
                 guard let scope = request.query("type").flatMap(TokenAuthorization.Scope.init(rawValue:)),
                     try tokens.rotate(scope, authorizedBy: header)
                 else { throw ServerError.tokenAuthenticationFailed }
@@ -32,7 +36,28 @@ extension ListenerResponder {
     }
 }
 
+extension ListenerResponder {
+    /// The paths `health_probes_without_token` opens on the inference listener: what Kubernetes'
+    /// probes and load balancers ask, which cannot send a key. Decided here by path, whichever routes
+    /// answer them, so no other route is opened by accident.
+    static func isHealthProbe(_ path: RequestPath) -> Bool {
+        switch path.count {
+        case 1: path[0] == "ping"
+        case 3: path[0] == "v2" && path[1] == "health" && (path[2] == "live" || path[2] == "ready")
+        default: false
+        }
+    }
+}
+
 extension ServerError {
+    /// `/token` while the keys come from the operator's key file (`token_key_file`).
+    public static var tokenRotationDisabled: Self {
+        .init(
+            .methodNotAllowed,
+            "Token rotation is disabled: the keys come from the operator's key file (token_key_file); "
+                + "replace that file to change them")
+    }
+
     /// A missing, wrong or expired key (TorchServe's `InvalidKeyException`, 400 not 401).
     public static var tokenAuthorizationFailed: Self {
         .init(

@@ -6,6 +6,8 @@ import Foundation
 struct RegistryService: ModelService {
     let registry: ModelRegistry
     let metrics: ServerMetrics
+    /// Readiness is false while the server drains (SIGTERM).
+    var drain: ServerDrain?
 
     func predict(model: String, version: String?, input: InferenceInput) async throws -> InferenceOutput {
         let pool = try await registry.pool(model, version: version)
@@ -60,7 +62,10 @@ struct RegistryService: ModelService {
     }
 
     func isHealthy() async -> Bool { await registry.isHealthy() }
-    func isReady() async -> Bool { await registry.isReady() }
+    func isReady() async -> Bool {
+        if drain?.isDraining == true { return false }
+        return await registry.isReady()
+    }
     func isModelReady(_ model: String) async throws -> Bool { try await registry.isModelReady(model) }
     func requireModel(_ model: String) async throws { try await registry.requireModel(model) }
 }

@@ -24,7 +24,8 @@ public func buildServer(
     let writer = options.snapshots.map {
         SnapshotWriter(store: $0.store, configuration: $0.configuration, registry: registry, logger: logger)
     }
-    let registryService = RegistryService(registry: registry, metrics: metrics)
+    let drain = ServerDrain()
+    let registryService = RegistryService(registry: registry, metrics: metrics, drain: drain)
     let listeners = Listeners(
         service: writer.map { SnapshotService(base: registryService, writer: $0) } ?? registryService,
         settings: HTTPSettings(configuration: configuration, version: options.version, tokens: options.tokens),
@@ -53,7 +54,7 @@ public func buildServer(
     let inference = configuration.inferenceAddress
     let management = configuration.managementAddress
     let metricsAddress = configuration.metricsAddress
-    let services: [any Service] = [
+    var services: [any Service] = [
         PoolShutdownService(
             registry: registry, timeout: .seconds(configuration.unregisterModelTimeout),
             beforeShutdown: { await writer?.write(.shutdown) }),
@@ -66,7 +67,12 @@ public func buildServer(
         try listeners.metrics(
             host: metricsAddress.host, port: metricsAddress.port, tls: try credentials(for: metricsAddress),
             onRunning: announce(.metrics, "Metrics API", metricsAddress)),
+        // Last, so a graceful shutdown reaches it first: readiness goes false before the listeners stop.
+        DrainService(drain: drain, delay: .milliseconds(Int(configuration.drainDelaySeconds * 1000)), logger: logger),
     ]
+    if let tokens = options.tokens, case .operatorFile = tokens.origin {
+        services.insert(KeyFileWatcher(tokens: tokens, interval: options.keyFileInterval, logger: logger), at: 1)
+    }
     let group = ServiceGroup(
         configuration: .init(
             services: services.map { .init(service: $0) }, gracefulShutdownSignals: options.gracefulShutdownSignals,

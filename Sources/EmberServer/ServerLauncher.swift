@@ -45,7 +45,7 @@ struct ServerLauncher {
             fetcher: HTTPArchiveFetcher(), logger: logger,
             options: ServerOptions(
                 tls: tls, tokens: tokens, snapshots: snapshots.map { .init(store: $0, configuration: persisted) },
-                restoredModels: restored?.models, accessLog: accessLog, metrics: metrics, gracefulShutdownSignals: [.sigterm, .sigint],
+                restoredModels: restored, accessLog: accessLog, metrics: metrics, gracefulShutdownSignals: [.sigterm, .sigint],
                 onReady: { [logger] _ in
                     logger.info("listeners ready", metadata: ["startup": "\(ContinuousClock.now - startup)"])
                     // Written straight to the descriptor so the line is never held in a buffer.
@@ -69,16 +69,21 @@ struct ServerLauncher {
     /// `--enable-model-api`. Unlike TorchServe, a switch that loosens security lasts one run; a
     /// restart without it (which restores the snapshot) is locked down again.
     private func loadConfiguration(snapshots: SnapshotStore?, logger: Logger) throws
-        -> (configuration: ServerConfiguration, persisted: ServerConfiguration, restored: SnapshotStore.Restored?)
+        -> (configuration: ServerConfiguration, persisted: ServerConfiguration, restored: ModelSnapshot?)
     {
         let environment = ProcessInfo.processInfo.environment
         var configuration = ServerConfiguration()
         var restored: SnapshotStore.Restored?
+        var fileModels: ModelSnapshot?
         if let path = environment["TS_CONFIG_FILE"] ?? command.tsConfig {
             guard FileManager.default.fileExists(atPath: path) else {
                 throw ConfigurationError("--ts-config file not found: \(path)")
             }
             configuration = try ServerConfiguration(contentsOf: path)
+            // TorchServe loads a configuration file's `model_snapshot` (KServe's storage layout relies on it).
+            if command.models.isEmpty, let models = try ConfigFileModels.snapshot(inFile: path) {
+                fileModels = models
+            }
         } else if let snapshot = snapshots?.latest() {
             logger.info("Restoring the configuration snapshot \(snapshot.file.path)")
             configuration = try ServerConfiguration(properties: snapshot.properties)
@@ -107,6 +112,6 @@ struct ServerLauncher {
         for key in configuration.ignoredKeys {
             logger.debug("TorchServe configuration key has no effect in Ember", metadata: ["key": "\(key)"])
         }
-        return (configuration, persisted, restored)
+        return (configuration, persisted, restored?.models ?? fileModels)
     }
 }

@@ -23,6 +23,8 @@ public struct ServerOptions: Sendable {
     public var tls: TLSCredentials?
     /// The keys the inference and management listeners require; nil: token authorization disabled.
     public var tokens: TokenAuthorization?
+    /// How often the operator's key file (`token_key_file`) is re-read.
+    public var keyFileInterval: Duration = .seconds(1)
     /// Nil: no snapshots are written.
     public var snapshots: Snapshots?
     /// A restored snapshot's models, registered instead of the configuration's `load_models`.

@@ -38,8 +38,9 @@ import FoundationNetworking
                 onReady: { bound in announced.withLock { $0 = bound } }))
         #expect(await server.registry.snapshot().versions.map { "\($0.modelName)/\($0.version)" } == ["alpha/1.0", "beta/2.0"])
         #expect(backend.loaded.sorted() == ["alpha/1.0", "beta/2.0"])
-        #expect(server.services.count == 4)
+        #expect(server.services.count == 5)
         #expect(server.services.first is PoolShutdownService)
+        #expect(server.services.last is DrainService)
 
         let group = server.group
         try await withThrowingTaskGroup(of: Void.self) { tasks in

@@ -25,6 +25,9 @@ extension ServerConfiguration {
             ("token_expiration_min", String(tokenExpirationMinutes)),
             ("enable_model_api", String(enableModelAPI)),
         ]
+        if let tokenKeyFile { entries.append(("token_key_file", tokenKeyFile)) }
+        if healthProbesWithoutToken { entries.append(("health_probes_without_token", "true")) }
+        if drainDelaySeconds > 0 { entries.append(("drain_delay_seconds", String(drainDelaySeconds))) }
         if let defaultServiceHandler { entries.append(("default_service_handler", defaultServiceHandler)) }
         if !allowedURLs.isEmpty { entries.append(("allowed_urls", allowedURLs.joined(separator: ","))) }
         entries.append(("number_of_netty_threads", String(ioThreads)))

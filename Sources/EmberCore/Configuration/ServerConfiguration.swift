@@ -36,6 +36,18 @@ public struct ServerConfiguration: Sendable {
     public var disableTokenAuthorization = false
     /// `token_expiration_min`: minutes a key lives (default 60, fractions allowed).
     public var tokenExpirationMinutes = 60.0
+    /// `token_key_file` (Ember's): the operator's key file in TorchServe's `key_file.json` format (a
+    /// Kubernetes Secret shared by replicas). Its keys are used as they are: never rotated nor written by
+    /// the server, expiring only where the file says so, re-read when the file changes. Nil: keys are
+    /// generated and written to `./key_file.json`, as TorchServe does.
+    public var tokenKeyFile: String?
+    /// `health_probes_without_token` (Ember's, default false): `/ping`, `/v2/health/live` and
+    /// `/v2/health/ready` answer without a key, for Kubernetes probes.
+    public var healthProbesWithoutToken = false
+    /// `drain_delay_seconds` (Ember's, default 0): after SIGTERM, `/v2/health/ready` answers 503 for this
+    /// long while every route keeps serving, so a load balancer stops sending new requests before the
+    /// listeners stop (then in-flight requests finish and the pools drain).
+    public var drainDelaySeconds = 0.0
     /// `enable_model_api`: allow register/unregister (default false).
     public var enableModelAPI = false
     /// `default_service_handler`: handler for archives whose manifest names none.
@@ -77,6 +89,7 @@ public struct ServerConfiguration: Sendable {
         "enable_model_api", "default_service_handler", "allowed_urls", "number_of_netty_threads",
         "token_expiration_min", "private_key_file", "certificate_file", "worker_idle_spin_us",
         "python_executable", "install_py_dep_per_model",
+        "token_key_file", "health_probes_without_token", "drain_delay_seconds",
     ]
 
     /// The environment variable of `key` under `enable_envvars_config=true`: `TS_<KEY>`, but for
@@ -199,6 +212,14 @@ public struct ServerConfiguration: Sendable {
         case "install_py_dep_per_model": installPythonDependenciesPerModel = boolean()
         case "private_key_file": privateKeyFile = trimmed.isEmpty ? nil : trimmed
         case "certificate_file": certificateFile = trimmed.isEmpty ? nil : trimmed
+        case "token_key_file": tokenKeyFile = trimmed.isEmpty ? nil : trimmed
+        case "health_probes_without_token": healthProbesWithoutToken = boolean()
+        case "drain_delay_seconds":
+            // A day at most: a longer delay is a typo, and Kubernetes kills the pod long before.
+            guard let seconds = Double(trimmed), seconds >= 0, seconds <= 86_400 else {
+                throw ConfigurationError("\(key) must be a number of seconds from 0 to 86400, got \"\(value)\"")
+            }
+            drainDelaySeconds = seconds
         case "token_expiration_min":
             guard let minutes = Double(trimmed), minutes > 0, minutes.isFinite else {
                 throw ConfigurationError("\(key) must be a positive number of minutes, got \"\(value)\"")

@@ -82,7 +82,8 @@ public struct ModelSnapshot: Sendable, Equatable {
                     minWorkers: try integer("minWorkers"), maxWorkers: try integer("maxWorkers"),
                     batchSize: try integer("batchSize"), maxBatchDelay: .milliseconds(try integer("maxBatchDelay")),
                     responseTimeout: .seconds(try integer("responseTimeout")),
-                    startupTimeout: .seconds(try integer("startupTimeout")))
+                    // Optional: KServe's TorchServe config.properties samples leave it out (TorchServe's default 120 s).
+                    startupTimeout: .seconds(entry["startupTimeout"] == nil ? 120 : try integer("startupTimeout")))
                 versions.append(
                     Version(
                         modelName: name, version: version, isDefault: entry["defaultVersion"] == .bool(true), marName: mar,
