@@ -29,6 +29,8 @@ extension ServerConfiguration {
         if !allowedURLs.isEmpty { entries.append(("allowed_urls", allowedURLs.joined(separator: ","))) }
         entries.append(("number_of_netty_threads", String(ioThreads)))
         entries.append(("worker_idle_spin_us", String(workerIdleSpinMicroseconds)))
+        entries.append(("max_workers_per_model", String(maxWorkersPerModel)))
+        entries.append(("max_workers", String(maxWorkers)))
         if let privateKeyFile { entries.append(("private_key_file", privateKeyFile)) }
         if let certificateFile { entries.append(("certificate_file", certificateFile)) }
         return entries
