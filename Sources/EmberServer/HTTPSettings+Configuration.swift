@@ -8,5 +8,6 @@ extension HTTPSettings {
             maxRequestSize: configuration.maxRequestSize, corsAllowedOrigin: configuration.corsAllowedOrigin,
             corsAllowedMethods: configuration.corsAllowedMethods, corsAllowedHeaders: configuration.corsAllowedHeaders,
             enableModelAPI: configuration.enableModelAPI, version: version, tokenAuthorization: tokens)
+        maxResponseSize = configuration.maxResponseSize
     }
 }
