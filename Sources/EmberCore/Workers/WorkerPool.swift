@@ -196,8 +196,15 @@ public final class WorkerPool: @unchecked Sendable {
             logger.error("handler answered \(answers.count) results for a batch of \(jobs.count)")
         }
         let results = outcome?.results(forBatchOf: jobs.count) ?? Array(repeating: .failure(.workerDied), count: jobs.count)
-        observer.batch(jobs.count, jobs.map { started - $0.arrival }, outcome?.inferenceTime ?? .zero)
-        for (entry, result) in zip(jobs, results) { entry.job.continuation.resume(returning: result) }
+        let waits = jobs.map { started - $0.arrival }
+        observer.batch(jobs.count, waits, outcome?.inferenceTime ?? .zero)
+        for ((entry, result), wait) in zip(zip(jobs, results), waits) {
+            entry.job.continuation.resume(returning: result.map { output in
+                var output = output
+                output.queueTime = wait
+                return output
+            })
+        }
     }
 
     private func startWorker(_ id: Int) {
