@@ -22,6 +22,9 @@ public struct ServerMetrics: Sendable {
     public static let memoryAvailable = "MemoryAvailable"
     public static let memoryUtilization = "MemoryUtilization"
     public static let cpuUtilization = "CPUUtilization"
+    public static let diskUsage = "DiskUsage"
+    public static let diskUtilization = "DiskUtilization"
+    public static let diskAvailable = "DiskAvailable"
 
     // Ember's additions, per model and version.
     public static let requestLatencySeconds = "ember_request_latency_seconds"
@@ -61,6 +64,9 @@ public struct ServerMetrics: Sendable {
             MetricFamily(name: Self.memoryAvailable, kind: .gauge, help: help(.gauge, "Megabytes"), labelNames: host),
             MetricFamily(name: Self.memoryUtilization, kind: .gauge, help: help(.gauge, "Percent"), labelNames: host),
             MetricFamily(name: Self.cpuUtilization, kind: .gauge, help: help(.gauge, "Percent"), labelNames: host),
+            MetricFamily(name: Self.diskUsage, kind: .gauge, help: help(.gauge, "Gigabytes"), labelNames: host),
+            MetricFamily(name: Self.diskUtilization, kind: .gauge, help: help(.gauge, "Percent"), labelNames: host),
+            MetricFamily(name: Self.diskAvailable, kind: .gauge, help: help(.gauge, "Gigabytes"), labelNames: host),
             MetricFamily(
                 name: Self.requestLatencySeconds, kind: .histogram,
                 help: "Time from receiving an inference request to its response, in seconds.",
