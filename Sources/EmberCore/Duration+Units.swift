@@ -4,8 +4,12 @@ extension Duration {
         Double(components.seconds) + Double(components.attoseconds) / 1e18
     }
 
+    /// Whole milliseconds, saturating at Int64's bounds (a client can ask for any duration).
     public var milliseconds: Int64 {
-        components.seconds * 1000 + components.attoseconds / 1_000_000_000_000_000
+        let (scaled, overflow) = components.seconds.multipliedReportingOverflow(by: 1000)
+        guard !overflow else { return components.seconds < 0 ? .min : .max }
+        let (total, overflowAgain) = scaled.addingReportingOverflow(components.attoseconds / 1_000_000_000_000_000)
+        return overflowAgain ? .max : total
     }
 
     public var microseconds: Double { seconds * 1e6 }

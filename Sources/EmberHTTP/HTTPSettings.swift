@@ -4,6 +4,9 @@ import Logging
 /// What the listeners share: limits, CORS, metrics and the access log.
 public struct HTTPSettings: Sendable {
     public var maxRequestSize: Int
+    /// The largest answer a model may give (`max_response_size`); a larger one fails that request
+    /// with a 500 and the worker goes on serving.
+    public var maxResponseSize = 6_553_500
     public var corsAllowedOrigin: String?
     public var corsAllowedMethods: String?
     public var corsAllowedHeaders: String?

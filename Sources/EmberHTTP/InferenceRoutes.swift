@@ -50,7 +50,19 @@ struct InferenceRoutes: Sendable {
             throw error
         }
         let input = InferenceInput(body: payload.body, contentType: payload.contentType, requestID: info.id)
-        let output = try await service.predict(model: model, version: version, input: input)
+        let service = self.service
+        let submit: @Sendable () async throws -> InferenceOutput = {
+            try await service.predict(model: model, version: version, input: input)
+        }
+        // A client that goes away takes its request out of the queue.
+        let output =
+            if let connection = info.connection { try await connection.cancellingOnDisconnect(submit) } else { try await submit() }
+        guard output.body.count <= info.settings.maxResponseSize else {
+            info.logger.warning(
+                "response larger than max_response_size",
+                metadata: ["model.name": "\(model)", "bytes": "\(output.body.count)", "limit": "\(info.settings.maxResponseSize)"])
+            throw ServerError.responseTooLarge(size: output.body.count, limit: info.settings.maxResponseSize)
+        }
         let elapsed = ContinuousClock.now - started
         metrics.registry.increment(
             ServerMetrics.inferenceLatency, labels: [model, version ?? "default", metrics.hostname], by: elapsed.microseconds)

@@ -8,7 +8,7 @@ import NIOCore
 /// check, then the listener's routes, then 404), one error shape for every failure, standard headers, the
 /// Requests2XX/4XX/5XX counters and an access log line per request.
 public struct ListenerResponder: HTTPResponder {
-    public typealias Context = BasicRequestContext
+    public typealias Context = EmberRequestContext
 
     let listener: OpenAPIDocument.Listener
     let settings: HTTPSettings
@@ -21,6 +21,8 @@ public struct ListenerResponder: HTTPResponder {
         let id: String
         let logger: Logger
         let settings: HTTPSettings
+        /// The connection's watch for its client going away (nil in the in-process test mode).
+        let connection: ConnectionWatch?
     }
 
     public func respond(to request: Request, context: Context) async throws -> Response {
@@ -36,7 +38,9 @@ public struct ListenerResponder: HTTPResponder {
             } else if let tokenReply = try authorize(request, path) {
                 response = tokenReply
             } else {
-                response = try await routes(request, path, RequestInfo(id: id, logger: logger, settings: settings))
+                let connection = context.channel.flatMap(ConnectionWatch.of)
+                response = try await routes(
+                    request, path, RequestInfo(id: id, logger: logger, settings: settings, connection: connection))
             }
         } catch let error as ServerError {
             response = Self.error(error)

@@ -65,6 +65,7 @@ public struct Listeners: Sendable {
         let http1 = HTTPServerBuilder.http1(
             configuration: .init(
                 additionalChannelHandlers: [
+                    ClientDisconnectHandler(),
                     RequestDeadlineHandler(
                         headTimeout: .milliseconds(Int64(settings.requestHeadTimeoutSeconds * 1000)),
                         bodyTimeout: .milliseconds(Int64(settings.requestBodyTimeoutSeconds * 1000)))

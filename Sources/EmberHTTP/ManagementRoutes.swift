@@ -10,7 +10,7 @@ struct ManagementRoutes: Sendable {
         let method = request.method
         switch path.count {
         case 1:
-            if method == .get { return await list(request) }
+            if method == .get { return try await list(request) }
             if method == .post {
                 guard info.settings.enableModelAPI else { throw ServerError.modelAPIDisabled }
                 return try await register(request, info: info)
@@ -53,17 +53,23 @@ struct ManagementRoutes: Sendable {
         ListenerResponder.json(response.body, status: response.status)
     }
 
-    /// `limit` 1…100 (else 100), `next_page_token` an offset ≥ 0 (contract §3.6).
-    private func list(_ request: Request) async -> Response {
-        var limit = request.query("limit").flatMap { Int($0) } ?? 100
+    /// `limit` 1…100 (else 100), `next_page_token` an offset ≥ 0 (contract §3.6); a number that does not
+    /// fit TorchServe's `int` is a 400.
+    private func list(_ request: Request) async throws -> Response {
+        let int32 = Int(Int32.min)...Int(Int32.max)
+        var limit = try IntegerParameter.parse(request.query("limit"), name: "limit", range: int32) ?? 100
         if limit < 0 || limit > 100 { limit = 100 }
-        let offset = max(0, request.query("next_page_token").flatMap { Int($0) } ?? 0)
-        return ListenerResponder.json(await service.list(limit: limit, offset: offset))
+        let token = try IntegerParameter.parse(request.query("next_page_token"), name: "next_page_token", range: int32)
+        return ListenerResponder.json(await service.list(limit: limit, offset: max(0, token ?? 0)))
     }
 
+    /// `min_worker` (default 1; not a number: 1) and `max_worker` (default `min_worker`), each within
+    /// 0…2³¹-1 here; the server's caps (`max_workers_per_model`, `max_workers`) are checked by the registry.
     private func scale(_ request: Request, model: String, version: String?) async throws -> Response {
-        let minWorkers = request.query("min_worker").flatMap { Int($0) } ?? 1
-        let maxWorkers = request.query("max_worker").flatMap { Int($0) } ?? minWorkers
+        let range = ModelSettings.Limits.workerCount
+        let minWorkers = try IntegerParameter.parse(request.query("min_worker"), name: "min_worker", range: range) ?? 1
+        let maxWorkers =
+            try IntegerParameter.parse(request.query("max_worker"), name: "max_worker", range: range) ?? minWorkers
         let synchronous = request.query("synchronous") == "true"
         guard maxWorkers >= minWorkers else {
             throw ServerError.badRequest("max_worker cannot be less than min_worker.")
@@ -79,7 +85,7 @@ struct ManagementRoutes: Sendable {
             let body = try await request.collectBytes(limit: info.settings.maxRequestSize)
             parameters = try RegisterParameters.fromJSON(body)
         } else {
-            parameters = RegisterParameters.fromQuery(request.queryPairs)
+            parameters = try RegisterParameters.fromQuery(request.queryPairs)
         }
         guard parameters.url != nil else { throw ServerError.badRequest("Parameter url is required.") }
         return reply(try await service.register(parameters))

@@ -2,12 +2,13 @@ import EmberCore
 import Foundation
 
 /// Reads `POST /models` parameters as TorchServe does: from the query string, or from a JSON body
-/// (leniently: quoted numbers and single quotes are accepted). Unparseable numbers count as absent.
+/// (leniently: quoted numbers and single quotes are accepted). Text that is not a number counts as
+/// absent, as in TorchServe; a number beyond the setting's range is a 400 naming it (``IntegerParameter``).
 enum RegisterParameters {
-    static func fromQuery(_ pairs: [(name: String, value: String)]) -> RegisterRequest {
+    static func fromQuery(_ pairs: [(name: String, value: String)]) throws(ServerError) -> RegisterRequest {
         var values: [String: String] = [:]
         for pair in pairs { values[pair.name] = pair.value }
-        return make(values)
+        return try make(values)
     }
 
     static func fromJSON(_ body: [UInt8]) throws -> RegisterRequest {
@@ -22,29 +23,43 @@ enum RegisterParameters {
         }
         guard case .object(let pairs) = document else { throw ServerError.badRequest("The JSON body must be an object.") }
         var values: [String: String] = [:]
+        // Whole numbers too large for an integer (1e300): out of range, where "x" would be absent.
+        var oversized: Set<String> = []
         for (key, value) in pairs {
             switch value {
             case .string(let text): values[key] = text
             case .int(let number): values[key] = String(number)
-            case .double(let number): values[key] = number == number.rounded() ? String(Int(number)) : String(number)
+            // 4.0 is 4; 1e300 stays a number too large for any setting (no trap converting it).
+            case .double(let number):
+                values[key] = Int(exactly: number).map(String.init) ?? String(number)
+                if Int(exactly: number) == nil, number.isFinite, number > 0, number == number.rounded() { oversized.insert(key) }
             case .bool(let flag): values[key] = flag ? "true" : "false"
             default: continue
             }
         }
-        return make(values)
+        return try make(values, oversized: oversized)
     }
 
-    private static func make(_ values: [String: String]) -> RegisterRequest {
+    private static func make(_ values: [String: String], oversized: Set<String> = []) throws(ServerError)
+        -> RegisterRequest
+    {
         var request = RegisterRequest()
         request.url = values["url"]
         request.modelName = values["model_name"].flatMap { $0.isEmpty ? nil : $0 }
         request.handler = values["handler"]
         request.runtime = values["runtime"]
-        func integer(_ name: String) -> Int? { values[name].flatMap { Int($0) } }
+        // Below the range is "not given" (TorchServe's -1 defaults); above it, or too large to be a number, is a 400.
+        func integer(_ name: String, _ range: ClosedRange<Int>) throws(ServerError) -> Int? {
+            if oversized.contains(name) { throw .outOfRange(name, range, got: values[name] ?? "") }
+            return try IntegerParameter.parse(values[name], name: name, range: range, belowIsAbsent: true)
+        }
+        typealias Limits = ModelSettings.Limits
         request.settings = ModelSettings.Partial(
-            initialWorkers: integer("initial_workers"), batchSize: integer("batch_size"),
-            maxBatchDelayMilliseconds: integer("max_batch_delay"), responseTimeoutSeconds: integer("response_timeout"),
-            startupTimeoutSeconds: integer("startup_timeout"))
+            initialWorkers: try integer("initial_workers", 1...Limits.workerCount.upperBound),
+            batchSize: try integer("batch_size", Limits.batchSize),
+            maxBatchDelayMilliseconds: try integer("max_batch_delay", Limits.maxBatchDelayMilliseconds),
+            responseTimeoutSeconds: try integer("response_timeout", Limits.timeoutSeconds),
+            startupTimeoutSeconds: try integer("startup_timeout", Limits.timeoutSeconds))
         // Boolean.parseBoolean: only "true" (any case) is true; absent means TorchServe's default, true.
         request.synchronous = values["synchronous"].map { $0.lowercased() == "true" } ?? true
         return request

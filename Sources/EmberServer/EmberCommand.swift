@@ -1,4 +1,5 @@
 import ArgumentParser
+import EmberCore
 import Foundation
 
 /// `ember`: starts and stops the server, with `torchserve`'s flags.
@@ -68,6 +69,10 @@ public struct EmberCommand: ParsableCommand {
           help: "Allow registering and unregistering models through the management API.")
     public var enableModelAPI = false
 
+    /// The background process `ember --start` leaves behind: it runs and restarts the server.
+    @Flag(name: .customLong("supervise"), help: .hidden)
+    public var supervise = false
+
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
     public var logLevel: String = ProcessInfo.processInfo.environment["LOG_LEVEL"] ?? "info"
 
@@ -83,7 +88,13 @@ public struct EmberCommand: ParsableCommand {
             try ServerProcess.stop(foreground: foreground)
             return
         }
-        if foreground {
+        if supervise {
+            let arguments = Array(CommandLine.arguments.dropFirst()).filter {
+                !["--supervise", "--start", "--foreground"].contains($0)
+            }
+            let status = await Blocking.run { Supervisor.run(arguments: arguments) }
+            if status != 0 { throw ExitCode(status) }
+        } else if foreground {
             try await ServerLauncher(command: self).runForeground()
         } else {
             try ServerProcess.startInBackground(arguments: Array(CommandLine.arguments.dropFirst()))

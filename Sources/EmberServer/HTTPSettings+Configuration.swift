@@ -9,5 +9,6 @@ extension HTTPSettings {
             corsAllowedMethods: configuration.corsAllowedMethods, corsAllowedHeaders: configuration.corsAllowedHeaders,
             enableModelAPI: configuration.enableModelAPI, version: version, tokenAuthorization: tokens)
         healthProbesWithoutToken = configuration.healthProbesWithoutToken
+        maxResponseSize = configuration.maxResponseSize
     }
 }

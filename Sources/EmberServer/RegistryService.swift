@@ -19,7 +19,13 @@ struct RegistryService: ModelService {
         metrics.registry.observe(
             ServerMetrics.requestLatencySeconds, labels: [model, pool.modelVersion],
             (ContinuousClock.now - started).seconds)
-        return try result.get()
+        let output = try result.get()
+        if let queueTime = output.queueTime {
+            // TorchServe labels it with the version as the URL gave it, like the other ts_* series.
+            metrics.registry.increment(
+                ServerMetrics.queueLatency, labels: [model, version ?? "default", metrics.hostname], by: queueTime.microseconds)
+        }
+        return output
     }
 
     func register(_ request: RegisterRequest) async throws -> ServiceResponse {

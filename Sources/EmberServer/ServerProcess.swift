@@ -16,7 +16,17 @@ enum ServerProcess {
         guard let text = try? String(contentsOf: pidFile, encoding: .utf8),
             let pid = pid_t(text.trimmingCharacters(in: .whitespacesAndNewlines)), pid > 0
         else { return nil }
-        return kill(pid, 0) == 0 ? pid : nil
+        return isAlive(pid) ? pid : nil
+    }
+
+    /// Running, and not a zombie: a background process whose parent has gone is reaped by init, which
+    /// in a container may never do it.
+    static func isAlive(_ pid: pid_t) -> Bool {
+        guard kill(pid, 0) == 0 else { return false }
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+            let close = stat.lastIndex(of: ")")
+        else { return true }
+        return stat[stat.index(after: close)...].trimmingCharacters(in: .whitespaces).first != "Z"
     }
 
     static func startInBackground(arguments: [String]) throws {
@@ -35,7 +45,8 @@ enum ServerProcess {
         let process = Process()
         // This very executable, wherever it was started from.
         process.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
-        process.arguments = arguments.filter { $0 != "--start" } + ["--start", "--foreground"]
+        // The supervisor runs the server and restarts it when it dies (Supervisor.swift).
+        process.arguments = arguments.filter { $0 != "--start" && $0 != "--foreground" } + ["--supervise"]
         process.standardOutput = log
         process.standardError = log
         process.standardInput = FileHandle.nullDevice
@@ -67,16 +78,19 @@ enum ServerProcess {
         }
         kill(pid, SIGTERM)
         let deadline = Date().addingTimeInterval(60)
-        while Date() < deadline, kill(pid, 0) == 0 { Thread.sleep(forTimeInterval: 0.1) }
+        while Date() < deadline, isAlive(pid) { Thread.sleep(forTimeInterval: 0.1) }
         try? FileManager.default.removeItem(at: pidFile)
         print("Ember has stopped.")
     }
 
+    /// The pid file holds the supervisor's pid when there is one (it stops the server on SIGTERM).
     static func writePID() {
+        guard !Supervisor.isSupervised else { return }
         try? String(getpid()).write(to: pidFile, atomically: true, encoding: .utf8)
     }
 
     static func removePIDIfOurs() {
+        guard !Supervisor.isSupervised else { return }
         if let text = try? String(contentsOf: pidFile, encoding: .utf8),
             text.trimmingCharacters(in: .whitespacesAndNewlines) == String(getpid())
         {

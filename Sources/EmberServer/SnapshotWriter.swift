@@ -35,10 +35,12 @@ actor SnapshotWriter {
         var milliseconds = Int((Date().timeIntervalSince1970 * 1000).rounded(.down))
         if milliseconds <= lastMilliseconds { milliseconds = lastMilliseconds + 1 }
         lastMilliseconds = milliseconds
+        let (store, configuration) = (self.store, self.configuration)
+        let date = Date(timeIntervalSince1970: Double(milliseconds) / 1000 + 0.0001)
+        // Two fsyncs: on a blocking thread, not the concurrency pool.
+        let written = await Blocking.run { Result { try store.write(kind, configuration: configuration, models: models, at: date) } }
         do {
-            let file = try store.write(
-                kind, configuration: configuration, models: models,
-                at: Date(timeIntervalSince1970: Double(milliseconds) / 1000 + 0.0001))
+            let file = try written.get()
             logger.debug("configuration snapshot written", metadata: ["file": "\(file.path)"])
         } catch {
             logger.error("cannot write a configuration snapshot", metadata: ["error": "\(error)"])

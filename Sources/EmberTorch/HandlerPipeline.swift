@@ -35,7 +35,7 @@ final class HandlerPipeline: Sendable {
     /// tensor is made from all of them at once (one allocation, no stack).
     private enum Rows {
         case images([TorchTensor])
-        case values([[Double]])
+        case values(NumericRows)
 
         var count: Int {
             switch self {
@@ -109,17 +109,19 @@ final class HandlerPipeline: Sendable {
     /// The model's input: the group's rows stacked along a new first dimension.
     private func batchTensor(_ group: [Prepared], rowCount: Int) throws -> TorchTensor {
         var images: [TorchTensor] = []
-        var values: [Double] = []
+        var reals: [Double] = []
+        var integers: [Int64] = []
         for request in group {
             switch request.rows {
             case .images(let tensors): images += tensors
-            case .values(let rows): for row in rows { values += row }
+            case .values(.reals(let rows)): for row in rows { reals += row }
+            case .values(.integers(let rows)): for row in rows { integers += row }
             }
         }
         if case .tensor(let dtype, _) = spec.input {
             let rowShape = group.first?.shapeKey ?? []
             let torchType = TorchBackend.DType(rawValue: dtype.rawValue) ?? .float32
-            return try TorchTensor(Self.tensor(torchType, shape: [rowCount] + rowShape, values: values))
+            return try TorchTensor(Self.tensor(torchType, shape: [rowCount] + rowShape, reals: reals, integers: integers))
         }
         return try ImagePreprocessor(steps: spec.preprocess, decoder: decoder).batch(images)
     }
@@ -154,14 +156,17 @@ final class HandlerPipeline: Sendable {
         }
     }
 
-    private static func tensor(_ dtype: TorchBackend.DType, shape: [Int], values: [Double]) throws -> Tensor {
+    /// JSONTensor checked each value against the dtype's range; the clamps never change a value.
+    private static func tensor(_ dtype: TorchBackend.DType, shape: [Int], reals: [Double], integers: [Int64]) throws
+        -> Tensor
+    {
         switch dtype {
-        case .float32: try Tensor(shape: shape, floats: values.map { Float($0) })
-        case .float64: try Tensor(shape: shape, doubles: values)
-        case .int64: try Tensor(shape: shape, int64s: values.map { Int64($0) })
-        case .int32: try Tensor(shape: shape, int32s: values.map { Int32(clamping: Int64($0)) })
-        case .uint8: try Tensor(shape: shape, uint8s: values.map { UInt8(clamping: Int64($0)) })
-        case .bool: try Tensor(shape: shape, bools: values.map { $0 != 0 })
+        case .float32: try Tensor(shape: shape, floats: reals.map { Float($0) })
+        case .float64: try Tensor(shape: shape, doubles: reals)
+        case .int64: try Tensor(shape: shape, int64s: integers)
+        case .int32: try Tensor(shape: shape, int32s: integers.map { Int32(clamping: $0) })
+        case .uint8: try Tensor(shape: shape, uint8s: integers.map { UInt8(clamping: $0) })
+        case .bool: try Tensor(shape: shape, bools: integers.map { $0 != 0 })
         }
     }
 }

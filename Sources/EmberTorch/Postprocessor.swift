@@ -106,29 +106,40 @@ struct Postprocessor {
         }
     }
 
-    /// Splits a batched tensor into per-row nested lists (`tensor.tolist()` for each row).
+    /// Splits a batched tensor into per-row nested lists (`tensor.tolist()` for each row). Integer
+    /// tensors are rendered from their own values, exactly (an int64 above 2^53 would round, and
+    /// 2^63 trap, through `Double`).
     static func rows(of tensor: Tensor) throws -> [JSONValue] {
-        let values = tensor.doubleValues
-        guard let rowCount = tensor.shape.first else { return [nested(values, tensor.dtype, shape: [], offset: 0)] }
+        let element: (Int) -> JSONValue
+        switch tensor.dtype {
+        case .float32, .float64:
+            let values = tensor.doubleValues
+            element = { .double(values[$0]) }
+        case .int64:
+            let values = tensor.int64s ?? []
+            element = { .int(Int(values[$0])) }
+        case .int32:
+            let values = tensor.int32s ?? []
+            element = { .int(Int(values[$0])) }
+        case .uint8:
+            let values = tensor.uint8s ?? []
+            element = { .int(Int(values[$0])) }
+        case .bool:
+            let values = tensor.bools ?? []
+            element = { .bool(values[$0]) }
+        }
+        guard let rowCount = tensor.shape.first else { return [nested(element, shape: [], offset: 0)] }
         let rowShape = Array(tensor.shape.dropFirst())
         let rowLength = rowShape.reduce(1, *)
-        return (0..<rowCount).map { nested(values, tensor.dtype, shape: rowShape, offset: $0 * rowLength) }
+        return (0..<rowCount).map { nested(element, shape: rowShape, offset: $0 * rowLength) }
     }
 
-    private static func nested(_ values: [Double], _ dtype: TorchBackend.DType, shape: [Int], offset: Int) -> JSONValue {
+    private static func nested(_ element: (Int) -> JSONValue, shape: [Int], offset: Int) -> JSONValue {
         func build(_ dims: ArraySlice<Int>, _ start: Int) -> JSONValue {
-            guard let size = dims.first else { return element(dtype, values[start]) }
+            guard let size = dims.first else { return element(start) }
             let stride = dims.dropFirst().reduce(1, *)
             return .array((0..<size).map { build(dims.dropFirst(), start + $0 * stride) })
         }
         return build(shape[...], offset)
-    }
-
-    private static func element(_ dtype: TorchBackend.DType, _ value: Double) -> JSONValue {
-        switch dtype {
-        case .float32, .float64: .double(value)
-        case .int64, .int32, .uint8: .int(Int(value))
-        case .bool: .bool(value != 0)
-        }
     }
 }

@@ -6,7 +6,31 @@ import FoundationNetworking
 #endif
 
 /// 10,000 idle connections do not stop the real server from answering a new client.
+///
+/// The connections are held by a child process (Python), not by the test process: Foundation's
+/// `Process.run` walks `/proc/self/fd` and once crashed the test process while this test held 10,000
+/// sockets in it and another test started a child.
 @Suite(.serialized) struct IdleConnectionsTests {
+    /// Opens `wanted` connections to the port in argv[1], prints how many it holds, keeps them until
+    /// its standard input closes.
+    static let holder = """
+        import resource, socket, sys, time
+        port, wanted = int(sys.argv[1]), int(sys.argv[2])
+        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+        held, attempts = [], 0
+        while len(held) < wanted and attempts < wanted * 2:
+            attempts += 1
+            try:
+                held.append(socket.create_connection(("127.0.0.1", port)))
+            except OSError:
+                time.sleep(0.01)
+            if len(held) % 500 == 0:
+                time.sleep(0.02)  # let the server drain its accept queue now and then
+        print(len(held), flush=True)
+        sys.stdin.read()
+        """
+
     static func connect(port: Int) -> Int32? {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { return nil }
@@ -62,19 +86,23 @@ import FoundationNetworking
             try await ProcessTests.waitFor("Inference API bind to: http://127.0.0.1:[0-9]+", in: log, timeout: 60))
         let port = try #require(bound.split(separator: ":").last.flatMap { Int($0) })
 
-        let sockets = try await offThePool {
-            var sockets: [Int32] = []
-            var attempts = 0
-            while sockets.count < wanted, attempts < wanted * 2 {
-                attempts += 1
-                if let fd = Self.connect(port: port) { sockets.append(fd) }
-                // Let the server drain its accept queue now and then.
-                if sockets.count % 500 == 0 { usleep(20_000) }
-            }
-            return sockets
+        let holder = Process()
+        holder.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+        holder.arguments = ["-c", Self.holder, String(port), String(wanted)]
+        let input = Pipe()
+        let output = Pipe()
+        holder.standardInput = input
+        holder.standardOutput = output
+        try holder.run()
+        defer {
+            try? input.fileHandleForWriting.close()
+            holder.waitUntilExit()
         }
-        defer { for fd in sockets { close(fd) } }
-        #expect(sockets.count == wanted)
+        let held = try await offThePool {
+            String(decoding: output.fileHandleForReading.availableData, as: UTF8.self)
+                .trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        #expect(Int(held) == wanted, "the holder has \(held) connections")
 
         var request = URLRequest(url: try #require(URL(string: "http://127.0.0.1:\(port)/predictions/mlp")))
         request.httpMethod = "POST"

@@ -69,6 +69,15 @@ struct TestServer: Sendable {
             serializedFile: fixture("EmberTorchTests/Fixtures/tiny_classifier.pt"),
             extraFiles: [fixture("EmberTorchTests/Fixtures/index_to_name.json").path], exportPath: store
         ).write()
+        let intModSpec = try write("int-mod-handler.yaml", """
+            ember_handler: 1
+            input: {type: tensor, dtype: int64, shape: [4]}
+            postprocess: [identity]
+            """)
+        try ArchiveWriter(
+            modelName: "intmod", version: "1.0", handler: intModSpec.path,
+            serializedFile: fixture("EmberServerTests/Fixtures/int_mod.pt"), exportPath: store
+        ).write()
         try FileManager.default.removeItem(at: work)
         return store
     }

@@ -34,6 +34,8 @@ extension ServerConfiguration {
         entries.append(("worker_idle_spin_us", String(workerIdleSpinMicroseconds)))
         if let pythonExecutable { entries.append(("python_executable", pythonExecutable)) }
         if installPythonDependenciesPerModel { entries.append(("install_py_dep_per_model", "true")) }
+        entries.append(("max_workers_per_model", String(maxWorkersPerModel)))
+        entries.append(("max_workers", String(maxWorkers)))
         if let privateKeyFile { entries.append(("private_key_file", privateKeyFile)) }
         if let certificateFile { entries.append(("certificate_file", certificateFile)) }
         return entries

@@ -54,6 +54,12 @@ public struct ServerConfiguration: Sendable {
     public var defaultServiceHandler: String?
     /// `allowed_urls`: regexes a registration URL must match.
     public var allowedURLs: [String] = []
+    /// `max_workers_per_model` (Ember's): the most workers one model version may run; a register or
+    /// scale asking for more is a 400 (default: four per core, at least 4).
+    public var maxWorkersPerModel = WorkerCaps.defaultPerModel(cores: ProcessInfo.processInfo.activeProcessorCount)
+    /// `max_workers` (Ember's): the most workers the server runs over all versions (default: sixteen
+    /// per core, at least 16).
+    public var maxWorkers = WorkerCaps.defaultTotal(cores: ProcessInfo.processInfo.activeProcessorCount)
     /// `number_of_netty_threads`: I/O threads (0 = the default).
     public var ioThreads = 0
     /// `worker_idle_spin_us` (Ember's): how long a worker that has just answered a batch keeps polling
@@ -90,6 +96,7 @@ public struct ServerConfiguration: Sendable {
         "token_expiration_min", "private_key_file", "certificate_file", "worker_idle_spin_us",
         "python_executable", "install_py_dep_per_model",
         "token_key_file", "health_probes_without_token", "drain_delay_seconds",
+        "max_workers_per_model", "max_workers",
     ]
 
     /// The environment variable of `key` under `enable_envvars_config=true`: `TS_<KEY>`, but for
@@ -177,10 +184,18 @@ public struct ServerConfiguration: Sendable {
 
     private mutating func apply(key: String, value: String) throws {
         let trimmed = value.trimmingCharacters(in: .whitespaces)
-        func integer() throws -> Int {
+        func integer(_ range: ClosedRange<Int> = Int.min...Int.max) throws -> Int {
             guard let number = Int(trimmed) else { throw ConfigurationError("\(key) must be an integer, got \"\(value)\"") }
+            guard range.contains(number) else {
+                let allowed =
+                    range.lowerBound == Int.min
+                    ? "no larger than \(range.upperBound)" : "from \(range.lowerBound) to \(range.upperBound)"
+                throw ConfigurationError("\(key) must be an integer \(allowed), got \(number)")
+            }
             return number
         }
+        let byteLimit = 1...Int(Int32.max)
+        let timeout = ModelSettings.Limits.timeoutSeconds
         func boolean() -> Bool { trimmed.lowercased() == "true" }
         switch key {
         case "inference_address":
@@ -192,13 +207,13 @@ public struct ServerConfiguration: Sendable {
         case "model_store": modelStore = trimmed.isEmpty ? nil : trimmed
         case "load_models": loadModels = Self.modelList(trimmed)
         case "models": models = try ModelOverrides.parseModelsJSON(trimmed)
-        case "default_workers_per_model": defaultWorkersPerModel = max(0, try integer())
-        case "job_queue_size": jobQueueSize = max(1, try integer())
-        case "max_request_size": maxRequestSize = max(1, try integer())
-        case "max_response_size": maxResponseSize = max(1, try integer())
-        case "default_response_timeout": defaultResponseTimeout = try integer()
-        case "default_startup_timeout": defaultStartupTimeout = try integer()
-        case "unregister_model_timeout": unregisterModelTimeout = try integer()
+        case "default_workers_per_model": defaultWorkersPerModel = max(0, try integer(Int.min...4096))
+        case "job_queue_size": jobQueueSize = max(1, try integer(Int.min...ModelSettings.Limits.jobQueueSize.upperBound))
+        case "max_request_size": maxRequestSize = max(1, try integer(Int.min...byteLimit.upperBound))
+        case "max_response_size": maxResponseSize = max(1, try integer(Int.min...byteLimit.upperBound))
+        case "default_response_timeout": defaultResponseTimeout = try integer(timeout)
+        case "default_startup_timeout": defaultStartupTimeout = try integer(timeout)
+        case "unregister_model_timeout": unregisterModelTimeout = try integer(0...timeout.upperBound)
         case "cors_allowed_origin": corsAllowedOrigin = trimmed.isEmpty ? nil : trimmed
         case "cors_allowed_methods": corsAllowedMethods = trimmed.isEmpty ? nil : trimmed
         case "cors_allowed_headers": corsAllowedHeaders = trimmed.isEmpty ? nil : trimmed
@@ -206,7 +221,9 @@ public struct ServerConfiguration: Sendable {
         case "enable_model_api": enableModelAPI = boolean()
         case "default_service_handler": defaultServiceHandler = trimmed.isEmpty ? nil : trimmed
         case "allowed_urls": allowedURLs = trimmed.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
-        case "number_of_netty_threads": ioThreads = max(0, try integer())
+        case "number_of_netty_threads": ioThreads = max(0, try integer(Int.min...1024))
+        case "max_workers_per_model": maxWorkersPerModel = try integer(1...4096)
+        case "max_workers": maxWorkers = try integer(1...65_536)
         case "worker_idle_spin_us": workerIdleSpinMicroseconds = min(max(0, try integer()), 10_000)
         case "python_executable": pythonExecutable = trimmed.isEmpty ? nil : trimmed
         case "install_py_dep_per_model": installPythonDependenciesPerModel = boolean()
@@ -221,8 +238,8 @@ public struct ServerConfiguration: Sendable {
             }
             drainDelaySeconds = seconds
         case "token_expiration_min":
-            guard let minutes = Double(trimmed), minutes > 0, minutes.isFinite else {
-                throw ConfigurationError("\(key) must be a positive number of minutes, got \"\(value)\"")
+            guard let minutes = Double(trimmed), minutes > 0, minutes <= 5_256_000 else {
+                throw ConfigurationError("\(key) must be a positive number of minutes up to 5256000 (ten years), got \"\(value)\"")
             }
             tokenExpirationMinutes = minutes
         default: break

@@ -98,6 +98,19 @@ extension ServerError {
 
     public static func badRequest(_ message: String) -> Self { .init(.badRequest, message) }
 
+    /// A number outside what the server accepts for `name` (a parameter, field or setting).
+    public static func outOfRange(_ name: String, _ range: ClosedRange<Int>, got value: String) -> Self {
+        .init(.badRequest, "\(name) must be an integer from \(range.lowerBound) to \(range.upperBound); got \(value.prefix(40)).")
+    }
+
+    /// A worker count beyond `max_workers_per_model` or `max_workers`.
+    public static func workerCapExceeded(_ message: String) -> Self { .init(.badRequest, message) }
+
+    /// A model's answer larger than `max_response_size`; the worker keeps serving.
+    public static func responseTooLarge(size: Int, limit: Int) -> Self {
+        .init(.internalError, "The model's response is \(size) bytes, more than max_response_size (\(limit) bytes).")
+    }
+
     public static func requestTooLarge(limit: Int) -> Self {
         .init(.requestTooLarge, "The request body is larger than max_request_size (\(limit) bytes).")
     }

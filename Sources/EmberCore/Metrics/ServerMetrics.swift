@@ -22,6 +22,9 @@ public struct ServerMetrics: Sendable {
     public static let memoryAvailable = "MemoryAvailable"
     public static let memoryUtilization = "MemoryUtilization"
     public static let cpuUtilization = "CPUUtilization"
+    public static let diskUsage = "DiskUsage"
+    public static let diskUtilization = "DiskUtilization"
+    public static let diskAvailable = "DiskAvailable"
 
     // Ember's additions, per model and version.
     public static let requestLatencySeconds = "ember_request_latency_seconds"
@@ -29,6 +32,7 @@ public struct ServerMetrics: Sendable {
     public static let batchSize = "ember_batch_size"
     public static let queueDepth = "ember_queue_depth"
     public static let serverOverhead = "ember_server_overhead_seconds"
+    public static let requestsCancelled = "ember_requests_cancelled_total"
 
     public init(registry: MetricsRegistry = MetricsRegistry(), hostname: String = ProcessInfo.processInfo.hostName) {
         self.registry = registry
@@ -60,6 +64,9 @@ public struct ServerMetrics: Sendable {
             MetricFamily(name: Self.memoryAvailable, kind: .gauge, help: help(.gauge, "Megabytes"), labelNames: host),
             MetricFamily(name: Self.memoryUtilization, kind: .gauge, help: help(.gauge, "Percent"), labelNames: host),
             MetricFamily(name: Self.cpuUtilization, kind: .gauge, help: help(.gauge, "Percent"), labelNames: host),
+            MetricFamily(name: Self.diskUsage, kind: .gauge, help: help(.gauge, "Gigabytes"), labelNames: host),
+            MetricFamily(name: Self.diskUtilization, kind: .gauge, help: help(.gauge, "Percent"), labelNames: host),
+            MetricFamily(name: Self.diskAvailable, kind: .gauge, help: help(.gauge, "Gigabytes"), labelNames: host),
             MetricFamily(
                 name: Self.requestLatencySeconds, kind: .histogram,
                 help: "Time from receiving an inference request to its response, in seconds.",
@@ -81,6 +88,10 @@ public struct ServerMetrics: Sendable {
                 help: "Server-side time of an inference request minus the model's forward time, in seconds.",
                 labelNames: ["model_name", "model_version"],
                 buckets: [0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05]),
+            MetricFamily(
+                name: Self.requestsCancelled, kind: .counter,
+                help: "Queued inference requests withdrawn because their client went away.",
+                labelNames: ["model_name", "model_version"]),
         ]
         for family in families { registry.declare(family) }
     }

@@ -77,27 +77,29 @@ public actor ModelRegistry {
     public func register(_ registration: Registration) async throws(ServerError) -> ManagementResult {
         let (path, downloaded) = try await locate(registration.url)
         let downloadedFile = downloaded ? path : nil
-        func discard(_ archive: ModelArchive) {
-            archive.removeExtractedFiles()
-            if let downloadedFile { try? FileManager.default.removeItem(atPath: downloadedFile) }
+        func discard(_ archive: ModelArchive) async {
+            await Blocking.run {
+                archive.removeExtractedFiles()
+                if let downloadedFile { try? FileManager.default.removeItem(atPath: downloadedFile) }
+            }
         }
         let archive: ModelArchive
         do {
             archive = try await openArchive(path)
         } catch {
-            if downloaded { try? FileManager.default.removeItem(atPath: path) }
+            if downloaded { await Blocking.run { try? FileManager.default.removeItem(atPath: path) } }
             throw error
         }
         let name = registration.modelName ?? archive.modelName
         let version = archive.modelVersion
         let key = name + "\u{0}" + version
         guard ModelName.isValid(name) else {
-            discard(archive)
+            await discard(archive)
             throw ServerError(.modelNameInvalid,
                 "Model name \(name) is not valid: use letters, digits, '_', '-' and '.', starting with a letter or digit.")
         }
         guard models[name]?.versions[version] == nil, !pending.contains(key) else {
-            discard(archive)
+            await discard(archive)
             throw ServerError(.conflict, "Model version \(version) is already registered for model \(name)")
         }
         pending.insert(key)
@@ -106,6 +108,12 @@ public actor ModelRegistry {
         let settings = ModelSettings.resolve(
             registration: registration.settings, config: archive.config,
             overrides: configuration.models[name]?[version], server: configuration, atStartup: registration.atStartup)
+        do throws(ServerError) {
+            try checkLimits(settings, name: name, version: version)
+        } catch {
+            await discard(archive)
+            throw error
+        }
         let pool = makePool(name: name, version: version, archive: archive, settings: settings)
         let entry = Entry(
             archive: archive, url: registration.url, pool: pool, settings: settings,
@@ -185,10 +193,9 @@ public actor ModelRegistry {
                 let modelLevel = [name, "Model", metrics.hostname]
                 metrics.registry.set(ServerMetrics.predictionTime, labels: modelLevel, to: inference.seconds * 1e3)
                 metrics.registry.set(ServerMetrics.handlerTime, labels: modelLevel, to: inference.seconds * 1e3)
+                // ts_queue_latency_microseconds is counted where the URL's version is known (InferenceOutput.queueTime).
                 for wait in waits {
                     metrics.registry.observe(ServerMetrics.queueLatencySeconds, labels: labels, wait.seconds)
-                    metrics.registry.increment(
-                        ServerMetrics.queueLatency, labels: [name, version, metrics.hostname], by: wait.seconds * 1e6)
                 }
                 if let last = waits.last {
                     metrics.registry.set(ServerMetrics.queueTime, labels: ["Host", metrics.hostname], to: last.seconds * 1e3)
@@ -199,7 +206,8 @@ public actor ModelRegistry {
                 metrics.registry.set(
                     ServerMetrics.workerLoadTime, labels: ["W-\(name)_\(version)", "Host", metrics.hostname],
                     to: duration.seconds * 1e3)
-            })
+            },
+            cancelled: { metrics.registry.increment(ServerMetrics.requestsCancelled, labels: labels) })
         return WorkerPool(
             modelName: name, modelVersion: version, archive: archive, backend: backend,
             settings: settings, idleSpin: .microseconds(configuration.workerIdleSpinMicroseconds), observer: observer,
@@ -234,6 +242,7 @@ public actor ModelRegistry {
         let resolvedVersion = entry.archive.modelVersion
         entry.settings.minWorkers = min
         entry.settings.maxWorkers = Swift.max(min, max)
+        try checkLimits(entry.settings, name: name, version: resolvedVersion)
         models[name]?.versions[resolvedVersion]?.settings = entry.settings
         entry.pool.scale(min: min, max: Swift.max(min, max))
         guard synchronous else { return .accepted("Processing worker updates...") }
@@ -248,6 +257,17 @@ public actor ModelRegistry {
         }
         let suffix = version.map { ", version: \($0)" } ?? ""
         return .completed("Workers scaled to \(min) for model: \(name)\(suffix)")
+    }
+
+    /// Every setting within its range, and the workers within `max_workers_per_model` and `max_workers`.
+    private func checkLimits(_ settings: ModelSettings, name: String, version: String) throws(ServerError) {
+        try settings.validate(maxWorkersPerModel: configuration.maxWorkersPerModel)
+        let others = models.reduce(0) { sum, model in
+            model.value.versions.reduce(sum) { sum, pair in
+                model.key == name && pair.key == version ? sum : sum + pair.value.settings.minWorkers
+            }
+        }
+        try WorkerCaps.checkTotal(adding: settings.minWorkers, others: others, cap: configuration.maxWorkers)
     }
 
     // MARK: Unregister, set-default
@@ -268,8 +288,10 @@ public actor ModelRegistry {
         guard let entry = models[name]?.versions.removeValue(forKey: version) else { return }
         if models[name]?.versions.isEmpty == true { models[name] = nil }
         let timeout = configuration.unregisterModelTimeout
-        await Blocking.run { entry.pool.shutdown(timeout: .seconds(timeout)) }
-        entry.removeFiles()
+        await Blocking.run {
+            entry.pool.shutdown(timeout: .seconds(timeout))
+            entry.removeFiles()
+        }
         logger.info("model unregistered", metadata: ["model.name": "\(name)", "model.version": "\(version)"])
     }
 
@@ -285,11 +307,11 @@ public actor ModelRegistry {
 
     /// Stops every pool (server shutdown), draining in-flight requests within `timeout`.
     public func shutdownAll(timeout: Duration) async {
-        let pools = models.values.flatMap { $0.versions.values.map(\.pool) }
+        let entries = models.values.flatMap { $0.versions.values }
         await Blocking.run {
-            DispatchQueue.concurrentPerform(iterations: pools.count) { pools[$0].shutdown(timeout: timeout) }
+            DispatchQueue.concurrentPerform(iterations: entries.count) { entries[$0].pool.shutdown(timeout: timeout) }
+            for entry in entries { entry.archive.removeExtractedFiles() }
         }
-        for model in models.values { for entry in model.versions.values { entry.archive.removeExtractedFiles() } }
         models.removeAll()
     }
 

@@ -192,7 +192,9 @@ extension ModelSettings.Partial {
     /// cores. One thread is also what measured fastest here: ResNet-18 ran 3.5 times slower with 2
     /// intra-op threads than with 1 on the 2-core benchmark machine (benchmarks/results/2026-11-21-1951-vm.md).
     public init(server: ServerConfiguration, atStartup: Bool, cores: Int) {
-        let workers = server.defaultWorkersPerModel > 0 ? server.defaultWorkersPerModel : atStartup ? Swift.max(1, cores) : 0
+        // One per core at start-up, within max_workers_per_model.
+        let perCore = Swift.min(Swift.max(1, cores), server.maxWorkersPerModel)
+        let workers = server.defaultWorkersPerModel > 0 ? server.defaultWorkersPerModel : atStartup ? perCore : 0
         self.init(
             minWorkers: workers, maxWorkers: workers, batchSize: 1, maxBatchDelay: .milliseconds(100),
             responseTimeout: .seconds(server.defaultResponseTimeout), startupTimeout: .seconds(server.defaultStartupTimeout),

@@ -21,12 +21,18 @@ public struct InferenceOutput: Sendable, Equatable {
     /// How long the model's forward call took for the batch this request was in: the server's
     /// overhead is the request's latency minus this.
     public var forwardTime: Duration?
+    /// How long the request waited in its model's queue (set by the worker pool), for
+    /// `ts_queue_latency_microseconds` under the version the URL named.
+    public var queueTime: Duration?
 
-    public init(status: Int = 200, body: [UInt8], contentType: String?, forwardTime: Duration? = nil) {
+    public init(
+        status: Int = 200, body: [UInt8], contentType: String?, forwardTime: Duration? = nil, queueTime: Duration? = nil
+    ) {
         self.status = status
         self.body = body
         self.contentType = contentType
         self.forwardTime = forwardTime
+        self.queueTime = queueTime
     }
 }
 

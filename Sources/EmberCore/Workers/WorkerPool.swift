@@ -234,7 +234,14 @@ public final class WorkerPool: @unchecked Sendable {
         let results =
             outcome?.results(forBatchOf: requests.count) ?? Array(repeating: .failure(.workerDied), count: requests.count)
         observer.batch(requests.count, queueWaits, outcome?.inferenceTime ?? .zero)
-        for (request, result) in zip(requests, results) { request.continuation.resume(returning: result) }
+        for ((request, result), wait) in zip(zip(requests, results), queueWaits) {
+            request.continuation.resume(
+                returning: result.map { output in
+                    var output = output
+                    output.queueTime = wait
+                    return output
+                })
+        }
     }
 
     private func startWorker(_ id: Int) {

@@ -6,6 +6,10 @@
 slow.pt: [N, 2] float32 -> [N, 2]; returns its input doubled after spinning for input[0][0] rounds of
 a 128x128 matrix product (a model whose run time a test controls), and raises for a negative first
 value (a model that throws).
+
+int_mod.pt: [N, 4] int64 -> [N, 8] int64: each value modulo 7, then the input itself (a model whose
+answers show whether an int64 arrived exactly: 9007199254740993 % 7 is 5, but 4 after rounding
+through a double).
 """
 import os
 
@@ -35,6 +39,12 @@ class Hungry(torch.nn.Module):
         return x + scratch.sum() * 0
 
 
+class IntMod(torch.nn.Module):
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.cat([x % 7, x], dim=1)
+
+
 if __name__ == "__main__":
     torch.jit.script(Slow().eval()).save(os.path.join(HERE, "slow.pt"))
     torch.jit.script(Hungry().eval()).save(os.path.join(HERE, "hungry.pt"))
+    torch.jit.script(IntMod().eval()).save(os.path.join(HERE, "int_mod.pt"))
