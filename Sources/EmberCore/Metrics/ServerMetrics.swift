@@ -29,6 +29,7 @@ public struct ServerMetrics: Sendable {
     public static let batchSize = "ember_batch_size"
     public static let queueDepth = "ember_queue_depth"
     public static let serverOverhead = "ember_server_overhead_seconds"
+    public static let warmUpSeconds = "ember_model_warmup_seconds"
 
     public init(registry: MetricsRegistry = MetricsRegistry(), hostname: String = ProcessInfo.processInfo.hostName) {
         self.registry = registry
@@ -81,6 +82,10 @@ public struct ServerMetrics: Sendable {
                 help: "Server-side time of an inference request minus the model's forward time, in seconds.",
                 labelNames: ["model_name", "model_version"],
                 buckets: [0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05]),
+            MetricFamily(
+                name: Self.warmUpSeconds, kind: .gauge,
+                help: "The warm-up forward at load (zeros of the declared input shape, batch 1), in seconds.",
+                labelNames: ["model_name", "model_version"]),
         ]
         for family in families { registry.declare(family) }
     }

@@ -5,11 +5,14 @@ public struct InferenceInput: Sendable {
     public var body: [UInt8]
     public var contentType: String?
     public var requestID: String
+    /// Tensors that go to the model without body decoding (Open Inference Protocol requests).
+    public var tensors: TensorRequest? = nil
 
-    public init(body: [UInt8], contentType: String? = nil, requestID: String) {
+    public init(body: [UInt8], contentType: String? = nil, requestID: String, tensors: TensorRequest? = nil) {
         self.body = body
         self.contentType = contentType
         self.requestID = requestID
+        self.tensors = tensors
     }
 }
 
@@ -21,12 +24,19 @@ public struct InferenceOutput: Sendable, Equatable {
     /// How long the model's forward call took for the batch this request was in: the server's
     /// overhead is the request's latency minus this.
     public var forwardTime: Duration?
+    /// The model's output tensors, for a request that carried ``InferenceInput/tensors``.
+    public var tensors: [NamedTensor]? = nil
+    /// The version that answered, set by the service (protocols that name it: Open Inference Protocol).
+    public var modelVersion: String? = nil
 
-    public init(status: Int = 200, body: [UInt8], contentType: String?, forwardTime: Duration? = nil) {
+    public init(
+        status: Int = 200, body: [UInt8], contentType: String?, forwardTime: Duration? = nil, tensors: [NamedTensor]? = nil
+    ) {
         self.status = status
         self.body = body
         self.contentType = contentType
         self.forwardTime = forwardTime
+        self.tensors = tensors
     }
 }
 
@@ -44,4 +54,6 @@ public protocol LoadedModel: AnyObject, Sendable {
     /// Runs one batch on the calling worker thread (blocking). One result per input, in order: a
     /// failure fails only its request; a thrown error fails the whole batch with 503.
     func infer(_ batch: [InferenceInput]) throws -> [Result<InferenceOutput, ServerError>]
+    /// The model's tensors as described at load (nil: not described; see `TensorMetadata.swift`).
+    var tensorMetadata: TensorMetadata? { get }
 }

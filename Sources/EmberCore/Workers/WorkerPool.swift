@@ -28,6 +28,8 @@ public final class WorkerPool: @unchecked Sendable {
     private var workers: [Int: any PoolWorker] = [:]
     private let jobIDs = Atomic<UInt64>(0)
     private let ticker = PoolTicker()
+    /// Requests and batches with their durations (the Open Inference Protocol's statistics).
+    public let statistics = ModelStatistics()
     /// Maps the machine's instants to wall-clock dates for describe.
     private let epoch = (date: Date(), instant: ContinuousClock.now)
 
@@ -138,6 +140,9 @@ public final class WorkerPool: @unchecked Sendable {
     /// Workers ready to take a batch.
     public var readyWorkerCount: Int { condition.withLock { machine.activeWorkers.filter(\.isReady).count } }
 
+    /// The loaded model's tensors (Open Inference Protocol metadata); nil until it has loaded.
+    public var tensorMetadata: TensorMetadata? { condition.withLock { model?.tensorMetadata } }
+
     /// The last load failure, if loading failed.
     public var loadError: String? { condition.withLock { machine.loadError } }
 
@@ -169,6 +174,8 @@ public final class WorkerPool: @unchecked Sendable {
                         metadata: ["worker.id": "\(worker)", "batch.size": "\(jobs.count)"])
                 case .noWorker: break
                 }
+                let now = ContinuousClock.now
+                statistics.recordFailures(jobs.map { now - $0.arrival })
                 for entry in jobs { entry.job.continuation.resume(returning: .failure(error(for: failure, entry.job))) }
             case .startWorker(let id):
                 startWorker(id)
@@ -196,7 +203,12 @@ public final class WorkerPool: @unchecked Sendable {
             logger.error("handler answered \(answers.count) results for a batch of \(jobs.count)")
         }
         let results = outcome?.results(forBatchOf: jobs.count) ?? Array(repeating: .failure(.workerDied), count: jobs.count)
-        observer.batch(jobs.count, jobs.map { started - $0.arrival }, outcome?.inferenceTime ?? .zero)
+        let waits = jobs.map { started - $0.arrival }
+        observer.batch(jobs.count, waits, outcome?.inferenceTime ?? .zero)
+        let now = ContinuousClock.now
+        statistics.recordBatch(
+            waits: waits, totals: jobs.map { now - $0.arrival }, succeeded: results.map { (try? $0.get()) != nil },
+            forward: outcome?.inferenceTime ?? .zero)
         for (entry, result) in zip(jobs, results) { entry.job.continuation.resume(returning: result) }
     }
 
@@ -220,6 +232,7 @@ public final class WorkerPool: @unchecked Sendable {
             condition.withLock { model = loaded }
             let duration = ContinuousClock.now - started
             observer.loaded(duration)
+            if let warmUp = loaded.tensorMetadata?.warmUpTime { observer.warmedUp(warmUp) }
             logger.info("model loaded", metadata: ["duration": "\(duration)"])
             update { $0.loadSucceeded(now: $1) }
         } catch {
