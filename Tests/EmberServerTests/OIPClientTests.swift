@@ -126,6 +126,16 @@ import Testing
             let again = try await server.request(
                 "POST", port: server.inference, "/v2/models/mlp/infer", body: Data(json.utf8), contentType: "application/json")
             #expect(again.status == 200)
+
+            // The warm-up forward at load is in describe and in the metrics.
+            let describe = try await server.manage("GET", "/models/mlp")
+            guard case .double(let warmUp)? = describe.json?[0]?["warmUpMilliseconds"] else {
+                Issue.record("no warmUpMilliseconds in \(describe.text)")
+                return
+            }
+            #expect(warmUp > 0)
+            let metrics = try await server.request("GET", port: server.metricsPort, "/metrics")
+            #expect(metrics.text.contains(#"ember_model_warmup_seconds{model_name="mlp",model_version="1.0""#), "\(metrics.text)")
         }
     }
 
