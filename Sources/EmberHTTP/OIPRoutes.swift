@@ -51,6 +51,10 @@ struct OIPRoutes: Sendable {
                 return ListenerResponder.json(["ready": .bool(ready)], status: ready ? 200 : 503)
             default: throw ServerError.resourceNotFound
             }
+        case ("models"?, 3) where path[2] == "stats":
+            // Every model's statistics (perf_analyzer asks for these, not one model's).
+            guard method == .get else { throw ServerError.methodNotAllowed }
+            return ListenerResponder.json(["model_stats": .array(await allStatistics())])
         case ("models"?, 3...):
             guard let model = path[2] else { throw ServerError.resourceNotFound }
             var rest = Array(path.segments.dropFirst(3))
@@ -64,6 +68,23 @@ struct OIPRoutes: Sendable {
         default:
             throw ServerError.resourceNotFound
         }
+    }
+
+    /// The default version of every registered model, a page of names at a time.
+    private func allStatistics() async -> [JSONValue] {
+        var entries: [JSONValue] = []
+        var offset = 0
+        while true {
+            guard case .array(let page)? = await service.list(limit: 100, offset: offset)["models"] else { break }
+            for case .string(let name)? in page.map({ $0["modelName"] }) {
+                if let model = try? await service.oipModel(model: name, version: nil) {
+                    entries.append(OIPDocuments.statistics(model))
+                }
+            }
+            guard page.count == 100 else { break }
+            offset += 100
+        }
+        return entries
     }
 
     private func modelRoute(

@@ -67,6 +67,14 @@ import Testing
             ).write()
             let registered = try await server.manage("POST", "/models?url=example_mlp.mar&synchronous=true")
             #expect(registered.status == 200, "\(registered.text)")
+            // perf_analyzer reads the statistics of integer versions only (Triton's versions are integers).
+            try ArchiveWriter(
+                modelName: "perf_mlp", version: "1", handler: examples.appendingPathComponent("mlp-handler.yaml").path,
+                serializedFile: examples.appendingPathComponent("mlp.pt"), exportPath: server.modelStore,
+                configFile: examples.appendingPathComponent("model-config.yaml")
+            ).write()
+            let perfModel = try await server.manage("POST", "/models?url=perf_mlp.mar&synchronous=true")
+            #expect(perfModel.status == 200, "\(perfModel.text)")
             let script = TestServer.fixture("EmberServerTests/Fixtures/oip_client.py").path
             let port = server.inference
             let result = try await offThePool {

@@ -366,7 +366,7 @@ def _(ctx):
 
     runtime = os.path.join(list(nvidia.cuda_runtime.__path__)[0], "lib")
     environment = dict(os.environ, LD_LIBRARY_PATH=runtime + ":" + os.environ.get("LD_LIBRARY_PATH", ""))
-    command = [binary, "-m", "example_mlp", "-u", ctx.url, "-i", "http", "--concurrency-range", "2",
+    command = [binary, "-m", "perf_mlp", "-u", ctx.url, "-i", "http", "--concurrency-range", "2",
                "--measurement-interval", "1000", "--max-trials", "3", "--stability-percentage", "1000"]
     # A check of the protocol, not a measurement: the other test suites share the cores, so any
     # throughput counts as stable (make bench measures, on a quiet machine).
@@ -374,6 +374,7 @@ def _(ctx):
     output = done.stdout + done.stderr
     expect(done.returncode == 0, output[-3000:])
     expect("Throughput:" in output and "Server:" in output, output[-3000:])
+    expect("Request count: 0" not in output, "perf_analyzer read no server-side statistics:\n" + output[-3000:])
     expect("error" not in output.lower(), output[-3000:])
 
 
