@@ -67,6 +67,7 @@ enum OpenAPIDocument {
             ("/v2", operation("get", "serverMetadata", "Server name, version and protocol extensions.", ["200"])),
             ("/v2/health/live", operation("get", "live", "Liveness: the process answers.", ["200"])),
             ("/v2/health/ready", operation("get", "ready", "Readiness: every start-up model has its minimum workers.", ["200", "503"])),
+            ("/v2/models/stats", operation("get", "allModelStatistics", "Triton statistics of every model's default version.", ["200"])),
         ]
         for versioned in [false, true] {
             let base = versioned ? "/v2/models/{model_name}/versions/{model_version}" : "/v2/models/{model_name}"
