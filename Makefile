@@ -49,8 +49,10 @@ serve: deps-examples release
 	.build/release/ember --start --foreground --model-store model_store --models all --ts-config config.properties --enable-model-api
 
 # The driver builds release itself so that the floor (and TorchServe) still run when ember does not build.
+# Then perf_analyzer (Triton's load tool, in the project's Python environment) over the Open Inference Protocol.
 bench: deps-examples
 	/usr/bin/python3 benchmarks/run.py $(BENCH_ARGS)
+	$$(scripts/install-python-env.sh --quiet | tail -1) benchmarks/perf_analyzer.py $(PERF_ANALYZER_ARGS)
 
 bench-torchserve: deps-examples
 	/usr/bin/python3 benchmarks/run.py --torchserve --ember-python $(BENCH_ARGS)

@@ -186,6 +186,38 @@ CTorchShim_Error* CTorchShim_ModuleForward(
     });
 }
 
+namespace {
+/// `forward`'s arguments after `self`; the schema belongs to the module's compilation unit.
+const std::vector<c10::Argument>& forwardArguments(const CTorchShim_Module* module, size_t* skipped) {
+    const auto& schema = module->module.get_method("forward").function().getSchema();
+    const auto& arguments = schema.arguments();
+    *skipped = (!arguments.empty() && arguments[0].name() == "self") ? 1 : 0;
+    return arguments;
+}
+}  // namespace
+
+CTorchShim_Error* CTorchShim_ModuleForwardArgumentCount(const CTorchShim_Module* module, size_t* count) {
+    return guarded(CTORCHSHIM_ERROR_RUNTIME, [&] {
+        requireNotNull(module, "module");
+        requireNotNull(count, "count");
+        size_t skipped = 0;
+        const auto& arguments = forwardArguments(module, &skipped);
+        *count = arguments.size() - skipped;
+    });
+}
+
+CTorchShim_Error* CTorchShim_ModuleForwardArgumentName(
+    const CTorchShim_Module* module, size_t index, const char** name) {
+    return guarded(CTORCHSHIM_ERROR_RUNTIME, [&] {
+        requireNotNull(module, "module");
+        requireNotNull(name, "name");
+        size_t skipped = 0;
+        const auto& arguments = forwardArguments(module, &skipped);
+        if (index >= arguments.size() - skipped) throw ctorchshim::InvalidArgument("argument index out of range");
+        *name = arguments[index + skipped].name().c_str();
+    });
+}
+
 // MARK: Values
 
 CTorchShim_ValueKind CTorchShim_ValueGetKind(const CTorchShim_Value* value) {

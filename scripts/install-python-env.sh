@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Makes the project's Python environment, .venv/ at the repository root, when it is missing or its
 # requirement lists changed: Debian's python3-torch seen through --system-site-packages, TorchServe's
-# `ts` package (what Python handlers import and Python workers run) and the test clients from PyPI.
+# `ts` package (what Python handlers import and Python workers run) and the test clients from PyPI
+# (tritonclient with perf_analyzer, which needs Debian's libb64-0d).
 # Prints the environment's python on the last line. Usage: scripts/install-python-env.sh [--quiet]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,7 +17,7 @@ if [[ -x "$venv/bin/python" && -f "$stamp" && "$(cat "$stamp")" == "$wanted" ]];
     exit 0
 fi
 
-debian=(python3-venv python3-torch python3-torchvision python3-matplotlib python3-numpy python3-yaml python3-pil)
+debian=(python3-venv python3-torch python3-torchvision python3-matplotlib python3-numpy python3-yaml python3-pil libb64-0d)
 missing=()
 for package in "${debian[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

@@ -94,6 +94,12 @@ void CTorchShim_ModuleFree(CTorchShim_Module* module);
 CTorchShim_Error* CTorchShim_ModuleForward(
     CTorchShim_Module* module, CTorchShim_Tensor* const* inputs, size_t inputCount, CTorchShim_Value** out);
 
+/// Number of arguments of the module's `forward`, `self` not counted.
+CTorchShim_Error* CTorchShim_ModuleForwardArgumentCount(const CTorchShim_Module* module, size_t* count);
+/// Name of `forward`'s argument `index` (`self` not counted). The string lives as long as `module`.
+CTorchShim_Error* CTorchShim_ModuleForwardArgumentName(
+    const CTorchShim_Module* module, size_t index, const char** name);
+
 // MARK: Values (model outputs)
 
 CTorchShim_ValueKind CTorchShim_ValueGetKind(const CTorchShim_Value* value);

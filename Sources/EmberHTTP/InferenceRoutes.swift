@@ -2,7 +2,8 @@ import EmberCore
 import Foundation
 import Hummingbird
 
-/// The inference listener's routes (contract §2): ping, predictions, readiness.
+/// The inference listener's routes (contract §2): ping, predictions; the Open Inference Protocol
+/// (`OIPRoutes`), KServe v1 (`KServeRoutes`) and SageMaker (`SageMakerRoutes`) in files of their own.
 struct InferenceRoutes: Sendable {
     let service: any ModelService
     let metrics: ServerMetrics
@@ -19,24 +20,20 @@ struct InferenceRoutes: Sendable {
                 return ListenerResponder.json(modelDescription(model))
             }
             return try await predict(request, model: model, version: path[2], info: info)
-        case "v2" where path.count == 3 && path[1] == "health":
-            switch path[2] {
-            case "live": return ListenerResponder.json(["live": true])
-            case "ready":
-                let ready = await service.isReady()
-                return ListenerResponder.json(["ready": .bool(ready)], status: ready ? 200 : 503)
-            default: throw ServerError.resourceNotFound
+        case "v2":
+            return await OIPRoutes(service: service, metrics: metrics).handle(request, path, info)
+        case "v1":
+            return await KServeRoutes(service: service).handleInference(request, path, info)
+        case "invocations" where path.count == 1:
+            return try await SageMakerRoutes(service: service).invoke(request, info: info) {
+                try await predict($0, model: $1, version: $2, info: $3)
             }
-        case "v2" where path.count == 4 && path[1] == "models" && path[3] == "ready":
-            guard let model = path[2] else { throw ServerError.resourceNotFound }
-            let ready = try await service.isModelReady(model)
-            return ListenerResponder.json(["name": .string(model), "ready": .bool(ready)], status: ready ? 200 : 503)
         default:
             throw ServerError.resourceNotFound
         }
     }
 
-    private func predict(_ request: Request, model: String, version: String?, info: ListenerResponder.RequestInfo)
+    func predict(_ request: Request, model: String, version: String?, info: ListenerResponder.RequestInfo)
         async throws -> Response
     {
         let started = ContinuousClock.now

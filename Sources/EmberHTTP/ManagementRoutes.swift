@@ -6,6 +6,7 @@ struct ManagementRoutes: Sendable {
     let service: any ModelService
 
     func handle(_ request: Request, _ path: RequestPath, _ info: ListenerResponder.RequestInfo) async throws -> Response {
+        if path[0] == "v1" { return try await KServeRoutes(service: service).handleManagement(request, path) }
         guard path[0] == "models" else { throw ServerError.resourceNotFound }
         let method = request.method
         switch path.count {

@@ -30,6 +30,8 @@ public protocol ModelService: Sendable {
     func isModelReady(_ model: String) async throws -> Bool
     /// `OPTIONS /predictions/{m}`: throws 404 for an unknown model.
     func requireModel(_ model: String) async throws
+    /// The Open Inference Protocol's view of a version (default when nil): tensors, batching, statistics.
+    func oipModel(model: String, version: String?) async throws -> OIPModel
 }
 
 /// A management answer: its status and JSON body.

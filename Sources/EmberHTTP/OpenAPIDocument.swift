@@ -13,13 +13,14 @@ enum OpenAPIDocument {
                 ("/ping", operation("get", "ping", "Server health: Healthy when every model has its minimum workers.", ["200", "500"])),
                 ("/predictions/{model_name}", predictions(versioned: false)),
                 ("/predictions/{model_name}/{model_version}", predictions(versioned: true)),
-                ("/v2/health/live", operation("get", "live", "Liveness: the process answers.", ["200"])),
-                ("/v2/health/ready", operation("get", "ready", "Readiness: every start-up model has its minimum workers.", ["200", "503"])),
-                ("/v2/models/{model_name}/ready", [
-                    "get": ["operationId": "modelReady", "summary": "Readiness of one model's default version.",
-                            "parameters": [pathParameter("model_name")], "responses": responses(["200", "404", "503"])],
+                ("/invocations", [
+                    "post": ["operationId": "invocations", "summary": "SageMaker: predicts with model_name, or the only model.",
+                             "parameters": [queryParameter("model_name", "string")],
+                             "responses": responses(["200", "400", "404", "503"])],
                 ]),
             ]
+            paths += oipPaths
+            paths += kservePaths
         case .management:
             paths += [
                 ("/models", [
@@ -32,6 +33,10 @@ enum OpenAPIDocument {
                                  queryParameter($0, ["url", "model_name"].contains($0) ? "string" : ($0 == "synchronous" ? "boolean" : "integer"))
                              }),
                              "responses": responses(["200", "202", "400", "404", "405", "409", "500"])],
+                ]),
+                ("/v1/models/{model_name}", [
+                    "get": ["operationId": "kserveModelReady", "summary": "KServe v1 readiness: name and ready.",
+                            "parameters": [pathParameter("model_name")], "responses": responses(["200", "404"])],
                 ]),
                 ("/models/{model_name}", modelOperations(versioned: false)),
                 ("/models/{model_name}/{model_version}", modelOperations(versioned: true)),
@@ -53,6 +58,59 @@ enum OpenAPIDocument {
                      "description": "Ember serves TorchServe's REST APIs from one native process.",
                      "version": .string(version)],
             "paths": .object(paths),
+        ]
+    }
+
+    /// The Open Inference Protocol v2 routes (`OIPRoutes`), default version and `/versions/{model_version}`.
+    private static var oipPaths: [(String, JSONValue)] {
+        var paths: [(String, JSONValue)] = [
+            ("/v2", operation("get", "serverMetadata", "Server name, version and protocol extensions.", ["200"])),
+            ("/v2/health/live", operation("get", "live", "Liveness: the process answers.", ["200"])),
+            ("/v2/health/ready", operation("get", "ready", "Readiness: every start-up model has its minimum workers.", ["200", "503"])),
+            ("/v2/models/stats", operation("get", "allModelStatistics", "Triton statistics of every model's default version.", ["200"])),
+        ]
+        for versioned in [false, true] {
+            let base = versioned ? "/v2/models/{model_name}/versions/{model_version}" : "/v2/models/{model_name}"
+            var parameters: [JSONValue] = [pathParameter("model_name")]
+            if versioned { parameters.append(pathParameter("model_version")) }
+            func get(_ id: String, _ summary: String, _ codes: [String]) -> JSONValue {
+                ["get": ["operationId": .string(id + (versioned ? "Version" : "")), "summary": .string(summary),
+                         "parameters": .array(parameters), "responses": responses(codes)]]
+            }
+            paths += [
+                (base, get("modelMetadata", "Model metadata: inputs and outputs (name, datatype, shape; -1 = any size).", ["200", "404"])),
+                (base + "/ready", get("modelReady", "Readiness of the model version.", ["200", "404", "503"])),
+                (base + "/config", get("modelConfig", "Triton model configuration (batching, instances, dims).", ["200", "404"])),
+                (base + "/stats", get("modelStatistics", "Triton statistics: request, queue and compute counts and durations.", ["200", "404"])),
+                (base + "/infer", [
+                    "post": ["operationId": .string("infer" + (versioned ? "Version" : "")),
+                             "summary": "Inference on JSON tensors, or Triton's binary tensors after a JSON header (Inference-Header-Content-Length).",
+                             "parameters": .array(parameters),
+                             "requestBody": ["content": ["application/json": ["schema": ["type": "object"]],
+                                                         "application/octet-stream": ["schema": ["type": "string", "format": "binary"]]]],
+                             "responses": responses(["200", "400", "404", "413", "500", "503", "507"])],
+                ]),
+            ]
+        }
+        return paths
+    }
+
+    /// KServe v1 (`KServeRoutes`).
+    private static var kservePaths: [(String, JSONValue)] {
+        let model: [JSONValue] = [pathParameter("model_name")]
+        return [
+            ("/v1/models/{model_name}", [
+                "get": ["operationId": "kserveModelReady", "summary": "KServe v1 readiness: name and ready.",
+                        "parameters": .array(model), "responses": responses(["200", "404"])],
+            ]),
+            ("/v1/models/{model_name}:predict", [
+                "post": ["operationId": "kservePredict", "summary": "KServe v1: {\"instances\": [...]} to {\"predictions\": [...]}.",
+                         "parameters": .array(model), "responses": responses(["200", "400", "404", "503"])],
+            ]),
+            ("/v1/models/{model_name}:explain", [
+                "post": ["operationId": "kserveExplain", "summary": "KServe v1 explanations: none of Ember's handlers explain (400).",
+                         "parameters": .array(model), "responses": responses(["400", "404"])],
+            ]),
         ]
     }
 

@@ -19,7 +19,8 @@ struct RegistryService: ModelService {
         metrics.registry.observe(
             ServerMetrics.requestLatencySeconds, labels: [model, pool.modelVersion],
             (ContinuousClock.now - started).seconds)
-        let output = try result.get()
+        var output = try result.get()
+        output.modelVersion = pool.modelVersion
         if let queueTime = output.queueTime {
             // TorchServe labels it with the version as the URL gave it, like the other ts_* series.
             metrics.registry.increment(
@@ -74,4 +75,15 @@ struct RegistryService: ModelService {
     }
     func isModelReady(_ model: String) async throws -> Bool { try await registry.isModelReady(model) }
     func requireModel(_ model: String) async throws { try await registry.requireModel(model) }
+
+    func oipModel(model: String, version: String?) async throws -> OIPModel {
+        let (resolved, versions) = try await registry.versions(model, resolving: version)
+        let pool = try await registry.pool(model, version: resolved)
+        let range = pool.workerRange
+        return OIPModel(
+            name: model, version: resolved, versions: versions,
+            ready: pool.readyWorkerCount >= Swift.max(1, range.min), metadata: pool.tensorMetadata,
+            batchSize: pool.settings.batchSize, maxBatchDelay: pool.settings.maxBatchDelay, workers: range.max,
+            statistics: pool.statistics.snapshot)
+    }
 }

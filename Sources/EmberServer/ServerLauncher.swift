@@ -112,6 +112,13 @@ struct ServerLauncher {
         for key in configuration.ignoredKeys {
             logger.debug("TorchServe configuration key has no effect in Ember", metadata: ["key": "\(key)"])
         }
+        let nativeProtocols = configuration.ignoredKeys.filter { ["service_envelope", "ts_open_inference_protocol"].contains($0) }
+            + (ProcessInfo.processInfo.environment["TS_OPEN_INFERENCE_PROTOCOL"] != nil ? ["TS_OPEN_INFERENCE_PROTOCOL"] : [])
+        for key in nativeProtocols {
+            logger.info(
+                "setting not needed: the inference listener speaks the Open Inference Protocol (/v2) and KServe v1 natively",
+                metadata: ["key": "\(key)"])
+        }
         return (configuration, persisted, restored?.models ?? fileModels)
     }
 }

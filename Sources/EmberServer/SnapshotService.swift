@@ -45,4 +45,7 @@ struct SnapshotService: ModelService {
     func isReady() async -> Bool { await base.isReady() }
     func isModelReady(_ model: String) async throws -> Bool { try await base.isModelReady(model) }
     func requireModel(_ model: String) async throws { try await base.requireModel(model) }
+    func oipModel(model: String, version: String?) async throws -> OIPModel {
+        try await base.oipModel(model: model, version: version)
+    }
 }

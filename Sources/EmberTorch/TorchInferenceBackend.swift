@@ -31,7 +31,11 @@ public struct TorchInferenceBackend: InferenceBackend {
         var decoder = imageDecoder
         decoder.dctScaling = archive.config?.jpegDCTScaling ?? false
         let pipeline = HandlerPipeline(module: module, spec: spec, labels: labels, decoder: decoder, logger: logger)
-        return TorchLoadedModel(pipeline: pipeline)
+        let metadata = TensorModelDescriber(module: module, spec: spec, logger: logger).describe()
+        let tensors = TensorPipeline(
+            module: module, spec: spec, labels: labels, decoder: decoder, metadata: metadata,
+            modelName: archive.modelName, logger: logger)
+        return TorchLoadedModel(pipeline: pipeline, tensors: tensors)
     }
 
     private func labelMap(for spec: HandlerSpec, in directory: URL) throws -> LabelMap? {
@@ -46,16 +50,39 @@ public struct TorchInferenceBackend: InferenceBackend {
 /// One loaded model version, shared by its workers.
 final class TorchLoadedModel: LoadedModel {
     let pipeline: HandlerPipeline
+    /// The tensor path (Open Inference Protocol requests).
+    let tensors: TensorPipeline
 
-    init(pipeline: HandlerPipeline) {
+    init(pipeline: HandlerPipeline, tensors: TensorPipeline) {
         self.pipeline = pipeline
+        self.tensors = tensors
     }
+
+    var tensorMetadata: TensorMetadata? { tensors.metadata }
 
     func prepareWorkerThread(intraOpThreads: Int) {
         try? TorchRuntime.setIntraOpThreads(max(1, intraOpThreads))
     }
 
     func infer(_ batch: [InferenceInput]) throws -> [Result<InferenceOutput, ServerError>] {
+        // A batch may mix tensor requests and body requests: each kind runs its own forward.
+        guard batch.contains(where: { $0.tensors != nil }) else { return answerBodies(batch) }
+        var results = [Result<InferenceOutput, ServerError>](repeating: .failure(.predictionFailed), count: batch.count)
+        let tensorIndices = batch.indices.filter { batch[$0].tensors != nil }
+        let bodyIndices = batch.indices.filter { batch[$0].tensors == nil }
+        let tensorResults = tensors.run(tensorIndices.compactMap { batch[$0].tensors })
+        for (index, result) in zip(tensorIndices, tensorResults) {
+            results[index] = result.map { answer in
+                InferenceOutput(body: [], contentType: nil, forwardTime: answer.forwardTime, tensors: answer.tensors)
+            }
+        }
+        if !bodyIndices.isEmpty {
+            for (index, result) in zip(bodyIndices, answerBodies(bodyIndices.map { batch[$0] })) { results[index] = result }
+        }
+        return results
+    }
+
+    private func answerBodies(_ batch: [InferenceInput]) -> [Result<InferenceOutput, ServerError>] {
         pipeline.run(batch.map(\.body)).map { result in
             switch result {
             case .success(let answer):

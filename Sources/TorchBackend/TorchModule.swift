@@ -28,6 +28,19 @@ public final class TorchModule: @unchecked Sendable {
         CTorchShim_ModuleFree(handle)
     }
 
+    /// The names of `forward`'s arguments, `self` not counted (the model's input names).
+    public func forwardArgumentNames() throws(TorchError) -> [String] {
+        var count = 0
+        try TorchError.check(CTorchShim_ModuleForwardArgumentCount(handle, &count))
+        var names: [String] = []
+        for index in 0..<count {
+            var name: UnsafePointer<CChar>?
+            try TorchError.check(CTorchShim_ModuleForwardArgumentName(handle, index, &name))
+            names.append(name.map { String(cString: $0) } ?? "input__\(index)")
+        }
+        return names
+    }
+
     /// Runs `forward` in inference mode on the calling thread (blocking).
     public func forward(_ inputs: [TorchTensor]) throws(TorchError) -> ModelOutput {
         let handles: [OpaquePointer?] = inputs.map { $0.handle }

@@ -66,7 +66,8 @@ import Testing
         try await Listener.inference.test { client throws in
             #expect(try await client.send(.post, "/predictions").json == ErrorBody.resourceNotFound)
             #expect(try await client.send(.get, "/v2/health/other").status == .notFound)
-            #expect(try await client.send(.get, "/v2/models/mlp").status == .notFound)
+            #expect(try await client.send(.get, "/v2/models/mlp/versions").status == .notFound)
+            #expect(try await client.send(.get, "/v2/models/mlp/other").json == ["error": "Requested resource is not found, please refer to API document."])
             #expect(try await client.send(.get, "/models").status == .notFound)
         }
     }

@@ -33,6 +33,7 @@ public struct ServerMetrics: Sendable {
     public static let queueDepth = "ember_queue_depth"
     public static let serverOverhead = "ember_server_overhead_seconds"
     public static let requestsCancelled = "ember_requests_cancelled_total"
+    public static let warmUpSeconds = "ember_model_warmup_seconds"
 
     public init(registry: MetricsRegistry = MetricsRegistry(), hostname: String = ProcessInfo.processInfo.hostName) {
         self.registry = registry
@@ -91,6 +92,10 @@ public struct ServerMetrics: Sendable {
             MetricFamily(
                 name: Self.requestsCancelled, kind: .counter,
                 help: "Queued inference requests withdrawn because their client went away.",
+                labelNames: ["model_name", "model_version"]),
+            MetricFamily(
+                name: Self.warmUpSeconds, kind: .gauge,
+                help: "The warm-up forward at load (zeros of the declared input shape, batch 1), in seconds.",
                 labelNames: ["model_name", "model_version"]),
         ]
         for family in families { registry.declare(family) }

@@ -12,6 +12,8 @@ struct ModelDescription: Sendable {
     var workers: [WorkerPool.WorkerInfo]
     var pendingRequests: Int
     var loadError: String?
+    /// The warm-up forward at load, when the model was warmed up.
+    var warmUpTime: Duration? = nil
 
     static func json(for description: ModelDescription) -> JSONValue {
         let settings = description.settings
@@ -46,6 +48,10 @@ struct ModelDescription: Sendable {
                 "pendingRequests": .int(description.pendingRequests),
             ]),
         ]
+        if let warmUp = description.warmUpTime {
+            // Ember's addition: the warm-up forward that proved the model runs before it reported ready.
+            pairs.append(("warmUpMilliseconds", .double((warmUp.seconds * 1e6).rounded() / 1e3)))
+        }
         if let error = description.loadError {
             // Ember's addition: why the workers are not up.
             pairs.append(("status", .string("Failed to load: \(error)")))

@@ -187,7 +187,7 @@ public actor ModelRegistry {
     private func makePool(name: String, version: String, archive: ModelArchive, settings: ModelSettings) -> WorkerPool {
         let metrics = self.metrics
         let labels = [name, version]
-        let observer = WorkerPool.Observer(
+        var observer = WorkerPool.Observer(
             batch: { size, waits, inference in
                 metrics.registry.observe(ServerMetrics.batchSize, labels: labels, Double(size))
                 let modelLevel = [name, "Model", metrics.hostname]
@@ -208,6 +208,7 @@ public actor ModelRegistry {
                     to: duration.seconds * 1e3)
             },
             cancelled: { metrics.registry.increment(ServerMetrics.requestsCancelled, labels: labels) })
+        observer.warmedUp = { metrics.registry.set(ServerMetrics.warmUpSeconds, labels: labels, to: $0.seconds) }
         return WorkerPool(
             modelName: name, modelVersion: version, archive: archive, backend: backend,
             settings: settings, idleSpin: .microseconds(configuration.workerIdleSpinMicroseconds), observer: observer,
@@ -226,6 +227,12 @@ public actor ModelRegistry {
     /// The pool serving `name` (default version when `version` is nil).
     public func pool(_ name: String, version: String?) throws(ServerError) -> WorkerPool {
         try entry(name, version).pool
+    }
+
+    /// The version `version` resolves to (the default when nil) and every registered version, sorted.
+    public func versions(_ name: String, resolving version: String?) throws(ServerError) -> (resolved: String, all: [String]) {
+        let entry = try entry(name, version)
+        return (entry.archive.modelVersion, models[name]?.versions.keys.sorted() ?? [])
     }
 
     public func requireModel(_ name: String) throws(ServerError) {
@@ -393,6 +400,6 @@ extension ModelRegistry.Entry {
         return ModelDescription(
             modelName: name, modelVersion: archive.modelVersion, modelUrl: url, runtime: archive.manifest.runtime,
             settings: settings, loadedAtStartup: loadedAtStartup, workers: pool.workerInfo,
-            pendingRequests: pool.pendingRequests, loadError: pool.loadError)
+            pendingRequests: pool.pendingRequests, loadError: pool.loadError, warmUpTime: pool.tensorMetadata?.warmUpTime)
     }
 }

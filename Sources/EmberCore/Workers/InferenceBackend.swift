@@ -5,11 +5,14 @@ public struct InferenceInput: Sendable {
     public var body: [UInt8]
     public var contentType: String?
     public var requestID: String
+    /// Tensors that go to the model without body decoding (Open Inference Protocol requests).
+    public var tensors: TensorRequest? = nil
 
-    public init(body: [UInt8], contentType: String? = nil, requestID: String) {
+    public init(body: [UInt8], contentType: String? = nil, requestID: String, tensors: TensorRequest? = nil) {
         self.body = body
         self.contentType = contentType
         self.requestID = requestID
+        self.tensors = tensors
     }
 }
 
@@ -24,15 +27,21 @@ public struct InferenceOutput: Sendable, Equatable {
     /// How long the request waited in its model's queue (set by the worker pool), for
     /// `ts_queue_latency_microseconds` under the version the URL named.
     public var queueTime: Duration?
+    /// The model's output tensors, for a request that carried ``InferenceInput/tensors``.
+    public var tensors: [NamedTensor]? = nil
+    /// The version that answered, set by the service (protocols that name it: Open Inference Protocol).
+    public var modelVersion: String? = nil
 
     public init(
-        status: Int = 200, body: [UInt8], contentType: String?, forwardTime: Duration? = nil, queueTime: Duration? = nil
+        status: Int = 200, body: [UInt8], contentType: String?, forwardTime: Duration? = nil, queueTime: Duration? = nil,
+        tensors: [NamedTensor]? = nil
     ) {
         self.status = status
         self.body = body
         self.contentType = contentType
         self.forwardTime = forwardTime
         self.queueTime = queueTime
+        self.tensors = tensors
     }
 }
 
@@ -50,6 +59,8 @@ public protocol LoadedModel: AnyObject, Sendable {
     /// Runs one batch on the calling worker thread (blocking). One result per input, in order: a
     /// failure fails only its request; a thrown error fails the whole batch with 503.
     func infer(_ batch: [InferenceInput]) throws -> [Result<InferenceOutput, ServerError>]
+    /// The model's tensors as described at load (nil: not described; see `TensorMetadata.swift`).
+    var tensorMetadata: TensorMetadata? { get }
     /// The worker the pool should run for this model, or nil for the default in-process worker
     /// (threads calling ``infer(_:)``). A model served out of process (Python workers) returns its own.
     func makeWorker(_ context: WorkerContext) -> (any PoolWorker)?

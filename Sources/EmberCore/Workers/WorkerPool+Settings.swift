@@ -26,6 +26,8 @@ extension WorkerPool {
         public var loaded: @Sendable (Duration) -> Void
         /// A queued request was withdrawn (its client went away).
         public var cancelled: @Sendable () -> Void
+        /// The loaded model's warm-up forward took this long (models that describe their tensors).
+        public var warmedUp: @Sendable (Duration) -> Void = { _ in }
 
         public init(
             batch: @escaping @Sendable (Int, [Duration], Duration) -> Void = { _, _, _ in },

@@ -30,6 +30,8 @@ public final class WorkerPool: @unchecked Sendable {
     private var workers: [Int: any PoolWorker] = [:]
     private let jobIDs = Atomic<UInt64>(0)
     private let ticker = PoolTicker()
+    /// Requests and batches with their durations (the Open Inference Protocol's statistics).
+    public let statistics = ModelStatistics()
     /// Maps the machine's instants to wall-clock dates for describe.
     private let epoch = (date: Date(), instant: PoolInstant.now)
 
@@ -73,8 +75,8 @@ public final class WorkerPool: @unchecked Sendable {
     /// An action with the requests it names looked up, so it can be carried out without the lock.
     private enum Step {
         case run([InferenceInput], worker: Int)
-        case complete([Request], queueWaits: [Duration])
-        case fail([Request], Machine.Failure)
+        case complete([(request: Request, arrival: PoolInstant)], batchStarted: PoolInstant)
+        case fail([(request: Request, arrival: PoolInstant)], Machine.Failure)
         case other(Machine.Action)
     }
 
@@ -84,12 +86,17 @@ public final class WorkerPool: @unchecked Sendable {
         case .run(let batch, let worker):
             return .run(batch.compactMap { requests[$0.id]?.input }, worker: worker)
         case .complete(let jobs, let started):
-            return .complete(jobs.compactMap { requests.removeValue(forKey: $0.id) }, queueWaits: jobs.map { started - $0.arrival })
+            return .complete(take(jobs), batchStarted: started)
         case .fail(let jobs, let failure):
-            return .fail(jobs.compactMap { requests.removeValue(forKey: $0.id) }, failure)
+            return .fail(take(jobs), failure)
         default:
             return .other(action)
         }
+    }
+
+    /// Lock held. Removes finished jobs' requests, each with its arrival.
+    private func take(_ jobs: [Machine.QueuedJob]) -> [(request: Request, arrival: PoolInstant)] {
+        jobs.compactMap { job in requests.removeValue(forKey: job.id).map { ($0, job.arrival) } }
     }
 
     // MARK: Requests
@@ -165,6 +172,9 @@ public final class WorkerPool: @unchecked Sendable {
     /// Workers ready to take a batch.
     public var readyWorkerCount: Int { condition.withLock { machine.activeWorkers.filter(\.isReady).count } }
 
+    /// The loaded model's tensors (Open Inference Protocol metadata); nil until it has loaded.
+    public var tensorMetadata: TensorMetadata? { condition.withLock { model?.tensorMetadata } }
+
     /// The last load failure, if loading failed.
     public var loadError: String? { condition.withLock { machine.loadError } }
 
@@ -184,18 +194,20 @@ public final class WorkerPool: @unchecked Sendable {
                     continue
                 }
                 worker.run(inputs)
-            case .complete(let requests, let queueWaits):
-                complete(requests, queueWaits: queueWaits, outcome: answers)
-            case .fail(let requests, let failure):
+            case .complete(let taken, let started):
+                complete(taken, started: started, outcome: answers)
+            case .fail(let taken, let failure):
                 switch failure {
                 case .cancelled: observer.cancelled()
                 case .workerDied(let worker):
                     logger.error(
                         "batch lost: its worker exceeded responseTimeout or exited, and is replaced",
-                        metadata: ["worker.id": "\(worker)", "batch.size": "\(requests.count)"])
+                        metadata: ["worker.id": "\(worker)", "batch.size": "\(taken.count)"])
                 case .noWorker: break
                 }
-                for request in requests { request.continuation.resume(returning: .failure(error(for: failure, request))) }
+                let now = PoolInstant.now
+                statistics.recordFailures(taken.map { now - $0.arrival })
+                for (request, _) in taken { request.continuation.resume(returning: .failure(error(for: failure, request))) }
             case .other(let action):
                 perform(action)
             }
@@ -227,14 +239,20 @@ public final class WorkerPool: @unchecked Sendable {
         }
     }
 
-    private func complete(_ requests: [Request], queueWaits: [Duration], outcome: BatchOutcome?) {
-        if case .success(let answers) = outcome?.answers, answers.count != requests.count {
-            logger.error("handler answered \(answers.count) results for a batch of \(requests.count)")
+    private func complete(
+        _ taken: [(request: Request, arrival: PoolInstant)], started: PoolInstant, outcome: BatchOutcome?
+    ) {
+        if case .success(let answers) = outcome?.answers, answers.count != taken.count {
+            logger.error("handler answered \(answers.count) results for a batch of \(taken.count)")
         }
-        let results =
-            outcome?.results(forBatchOf: requests.count) ?? Array(repeating: .failure(.workerDied), count: requests.count)
-        observer.batch(requests.count, queueWaits, outcome?.inferenceTime ?? .zero)
-        for ((request, result), wait) in zip(zip(requests, results), queueWaits) {
+        let results = outcome?.results(forBatchOf: taken.count) ?? Array(repeating: .failure(.workerDied), count: taken.count)
+        let queueWaits = taken.map { started - $0.arrival }
+        observer.batch(taken.count, queueWaits, outcome?.inferenceTime ?? .zero)
+        let now = PoolInstant.now
+        statistics.recordBatch(
+            waits: queueWaits, totals: taken.map { now - $0.arrival }, succeeded: results.map { (try? $0.get()) != nil },
+            forward: outcome?.inferenceTime ?? .zero)
+        for (((request, _), result), wait) in zip(zip(taken, results), queueWaits) {
             request.continuation.resume(
                 returning: result.map { output in
                     var output = output
@@ -268,6 +286,7 @@ public final class WorkerPool: @unchecked Sendable {
             condition.withLock { model = loaded }
             let duration = ContinuousClock.now - started
             observer.loaded(duration)
+            if let warmUp = loaded.tensorMetadata?.warmUpTime { observer.warmedUp(warmUp) }
             logger.info("model loaded", metadata: ["duration": "\(duration)"])
             update { $0.loadSucceeded(now: $1) }
         } catch {
