@@ -1,6 +1,7 @@
 import EmberCore
 import Foundation
 import Hummingbird
+import Logging
 
 /// The inference listener's routes (contract §2): ping, predictions; the Open Inference Protocol
 /// (`OIPRoutes`), KServe v1 (`KServeRoutes`) and SageMaker (`SageMakerRoutes`) in files of their own.
