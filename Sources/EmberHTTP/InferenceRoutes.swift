@@ -24,7 +24,7 @@ struct InferenceRoutes: Sendable {
         case "v2":
             return await OIPRoutes(service: service, metrics: metrics).handle(request, path, info)
         case "v1":
-            return await KServeRoutes(service: service).handleInference(request, path, info)
+            return await KServeRoutes(service: service, metrics: metrics).handleInference(request, path, info)
         case "invocations" where path.count == 1:
             return try await SageMakerRoutes(service: service).invoke(request, info: info) {
                 try await predict($0, model: $1, version: $2, info: $3)
@@ -48,26 +48,8 @@ struct InferenceRoutes: Sendable {
             throw error
         }
         let input = InferenceInput(body: payload.body, contentType: payload.contentType, requestID: info.id)
-        let service = self.service
-        let submit: @Sendable () async throws -> InferenceOutput = {
-            try await service.predict(model: model, version: version, input: input)
-        }
-        // A client that goes away takes its request out of the queue.
-        let output =
-            if let connection = info.connection { try await connection.cancellingOnDisconnect(submit) } else { try await submit() }
-        guard output.body.count <= info.settings.maxResponseSize else {
-            info.logger.warning(
-                "response larger than max_response_size",
-                metadata: ["model.name": "\(model)", "bytes": "\(output.body.count)", "limit": "\(info.settings.maxResponseSize)"])
-            throw ServerError.responseTooLarge(size: output.body.count, limit: info.settings.maxResponseSize)
-        }
-        let elapsed = ContinuousClock.now - started
-        metrics.registry.increment(
-            ServerMetrics.inferenceLatency, labels: [model, version ?? "default", metrics.hostname], by: elapsed.microseconds)
-        if let forwardTime = output.forwardTime {
-            metrics.registry.observe(
-                ServerMetrics.serverOverhead, labels: [model, version ?? "default"], (elapsed - forwardTime).seconds)
-        }
+        let output = try await InferenceCall(service: service, metrics: metrics).run(
+            model: model, version: version, input: input, info: info, started: started)
         var fields = HTTPFields()
         if let type = output.contentType { fields[.contentType] = type }
         return Response(

@@ -7,6 +7,8 @@ import NIOCore
 /// it). Always the default version. Errors on the inference listener are `{"error": "…"}`.
 struct KServeRoutes: Sendable {
     let service: any ModelService
+    /// Where `:predict` records TorchServe's latency series (nil on the management listener, which only describes).
+    var metrics: ServerMetrics? = nil
 
     /// `/v1/models/{m}` and `/v1/models/{m}:verb` on the inference listener.
     func handleInference(_ request: Request, _ path: RequestPath, _ info: ListenerResponder.RequestInfo) async -> Response {
@@ -78,7 +80,13 @@ struct KServeRoutes: Sendable {
 
     private func run(_ model: String, _ body: [UInt8], info: ListenerResponder.RequestInfo) async throws -> [JSONValue] {
         let input = InferenceInput(body: body, contentType: "application/json", requestID: info.id)
-        let output = try await service.predict(model: model, version: nil, input: input)
+        let output =
+            if let metrics {
+                try await InferenceCall(service: service, metrics: metrics).run(
+                    model: model, version: nil, input: input, info: info, started: .now)
+            } else {
+                try await service.predict(model: model, version: nil, input: input)
+            }
         guard output.status == 200 else {
             throw ServerError.internalError("Model \(model) answered status \(output.status).")
         }

@@ -132,20 +132,14 @@ struct OIPRoutes: Sendable {
             throw error
         }
         let input = InferenceInput(body: [], contentType: nil, requestID: info.id, tensors: decoded.tensors)
-        let output = try await service.predict(model: model, version: version, input: input)
+        let output = try await InferenceCall(service: service, metrics: metrics).run(
+            model: model, version: version, input: input, info: info, started: started)
         guard let tensors = output.tensors else {
             throw ServerError.internalError("Model \(model) answered a tensor request without tensors.")
         }
         let answeredVersion = output.modelVersion ?? version ?? ""
         let (responseBody, headerLength) = OIPTensorCodec.encodeResponse(
             model: model, version: answeredVersion, request: decoded, outputs: tensors)
-        let elapsed = ContinuousClock.now - started
-        metrics.registry.increment(
-            ServerMetrics.inferenceLatency, labels: [model, version ?? "default", metrics.hostname], by: elapsed.microseconds)
-        if let forwardTime = output.forwardTime {
-            metrics.registry.observe(
-                ServerMetrics.serverOverhead, labels: [model, version ?? "default"], (elapsed - forwardTime).seconds)
-        }
         var fields = HTTPFields()
         if let headerLength {
             fields[.contentType] = "application/octet-stream"
