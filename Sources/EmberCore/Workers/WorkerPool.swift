@@ -64,8 +64,10 @@ public final class WorkerPool: @unchecked Sendable {
         answers: BatchOutcome? = nil, reportingDepth: Bool = false,
         _ event: (inout Machine, PoolInstant) -> Machine.Actions
     ) {
-        let now = PoolInstant.now
         condition.lock()
+        // Read under the lock, so events reach the machine in time order: a job queued by another
+        // thread never looks as if it arrived after the batch that took it started.
+        let now = PoolInstant.now
         let steps = event(&machine, now).map(prepare)
         let (depth, workers) = (machine.queue.count, self.workers)
         condition.unlock()
