@@ -15,46 +15,18 @@ import signal
 import subprocess
 import sys
 import tempfile
-import time
-import urllib.request
 
 import yaml
+
+from live import Checks, http, stop, wait_for
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
 KSERVE = REPO / "deploy" / "kserve"
 
 
-def wait_for(pattern, path, timeout, process):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        match = re.search(pattern, path.read_text(errors="replace"))
-        if match:
-            return match
-        if process.poll() is not None:
-            break
-        time.sleep(0.1)
-    raise RuntimeError(f"{pattern!r} not in the log:\n{path.read_text(errors='replace')[-3000:]}")
-
-
-def http(url, data=None, key=None):
-    headers = {"Content-Type": "application/json"} if data else {}
-    if key:
-        headers["Authorization"] = f"Bearer {key}"
-    try:
-        with urllib.request.urlopen(urllib.request.Request(url, data=data, headers=headers), timeout=10) as response:
-            return response.status, response.read().decode()
-    except urllib.error.HTTPError as error:
-        return error.code, error.read().decode()
-
-
 def main(binary):
     signal.alarm(120)
-    failures = []
-
-    def check(condition, message):
-        print("ok  " if condition else "FAIL", message)
-        if not condition:
-            failures.append(message)
+    check = Checks()
 
     runtime = yaml.safe_load((KSERVE / "cluster-serving-runtime.yaml").read_text())
     container = runtime["spec"]["containers"][0]
@@ -104,18 +76,9 @@ def main(binary):
               f"{ {k: described.get(k) for k in ('batchSize', 'maxBatchDelay', 'minWorkers')} }")
     finally:
         if process:
-            process.terminate()
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
+            stop([process])
         shutil.rmtree(work, ignore_errors=True)
-    print()
-    if failures:
-        print(f"{len(failures)} failure(s)")
-        return 1
-    print("kserve layout: all checks passed")
-    return 0
+    return check.result("kserve layout")
 
 
 if __name__ == "__main__":

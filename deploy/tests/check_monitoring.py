@@ -19,9 +19,10 @@ import sys
 import tempfile
 import time
 import urllib.parse
-import urllib.request
 
 import yaml
+
+from live import Checks, http, stop, wait_for
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
 DEPLOY = REPO / "deploy"
@@ -36,33 +37,9 @@ def free_port():
         return s.getsockname()[1]
 
 
-def wait_for(pattern, path, timeout):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        match = re.search(pattern, path.read_text(errors="replace"))
-        if match:
-            return match
-        time.sleep(0.1)
-    raise TimeoutError(f"{pattern!r} not in {path} after {timeout} s:\n{path.read_text(errors='replace')[-2000:]}")
-
-
-def http(url, data=None, headers=None):
-    request = urllib.request.Request(url, data=data, headers=headers or {})
-    try:
-        with urllib.request.urlopen(request, timeout=10) as response:
-            return response.status, response.read().decode()
-    except urllib.error.HTTPError as error:
-        return error.code, error.read().decode()
-
-
 def main(binary):
     signal.alarm(180)  # bounded, whatever happens
-    failures = []
-
-    def check(condition, message):
-        print("ok  " if condition else "FAIL", message)
-        if not condition:
-            failures.append(message)
+    check = Checks()
 
     work = pathlib.Path(tempfile.mkdtemp(prefix="ember-prometheus-"))
     processes = []
@@ -173,20 +150,9 @@ def main(binary):
             check(len(result) == 1 and result[0]["metric"].get("pod") == POD,
                   f"adapter metricsQuery for the HPA ({expression}) gives one value per pod: {result}")
     finally:
-        for process in processes:
-            process.terminate()
-        for process in processes:
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
+        stop(processes)
         shutil.rmtree(work, ignore_errors=True)
-    print()
-    if failures:
-        print(f"{len(failures)} failure(s)")
-        return 1
-    print("monitoring: all checks passed")
-    return 0
+    return check.result("monitoring")
 
 
 if __name__ == "__main__":
