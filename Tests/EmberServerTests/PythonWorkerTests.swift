@@ -1,5 +1,6 @@
 import EmberCore
 import Foundation
+import Synchronization
 import Testing
 
 /// Archives with Python handlers, made by TorchServe's own torch-model-archiver, served by Ember's
@@ -154,13 +155,14 @@ import Testing
                     "scaled", handler: PythonWorkerFixtures.path("behaviour_handler.py"), into: store)
             }
             try await register(server, "url=scaled.mar&initial_workers=1")
+            // Stopped by a flag, not by cancelling the task: cancelling a URLSession request in flight
+            // on Linux can leave its continuation unresumed, and the test then waits forever.
+            let loadDone = StopFlag()
             let load = Task {
                 var statuses: [Int] = []
-                while !Task.isCancelled {
-                    let status = (try? await server.predict("scaled", json: "{\"action\": \"ok\"}"))?.status ?? 0
-                    // The request cancelling this task interrupts is the test's, not the server's.
-                    if Task.isCancelled { break }
-                    statuses.append(status)
+                let giveUp = ContinuousClock.now + .seconds(120)
+                while !loadDone.isSet, ContinuousClock.now < giveUp {
+                    statuses.append((try? await server.predict("scaled", json: "{\"action\": \"ok\"}"))?.status ?? 0)
                 }
                 return statuses
             }
@@ -170,7 +172,7 @@ import Testing
             let down = try await server.manage("PUT", "/models/scaled?min_worker=1&max_worker=1&synchronous=true")
             #expect(down.status == 200)
             #expect(await PythonWorkerFixtures.eventually { PythonWorkerFixtures.workerProcesses().count == 1 })
-            load.cancel()
+            loadDone.set()
             let statuses = await load.value
             #expect(!statuses.isEmpty)
             #expect(statuses.allSatisfy { $0 == 200 }, "statuses: \(Set(statuses))")
@@ -232,4 +234,11 @@ import Testing
             #expect(await PythonWorkerFixtures.eventually { PythonWorkerFixtures.workerProcesses().isEmpty })
         }
     }
+}
+
+/// A flag one task sets and another polls.
+private final class StopFlag: Sendable {
+    private let flag = Atomic(false)
+    var isSet: Bool { flag.load(ordering: .relaxed) }
+    func set() { flag.store(true, ordering: .relaxed) }
 }
