@@ -4,21 +4,26 @@ import Logging
 /// What every prediction route does around the model call, whatever protocol it speaks: the request is
 /// withdrawn from the queue when its client goes away, the answer is held to `max_response_size`, and
 /// TorchServe's latency series and Ember's overhead histogram are recorded under the version as the URL
-/// named it (`default` when it named none).
+/// named it (`default` when it named none). A streamed answer (``InferenceOutput/stream``) comes back
+/// at its first chunk to a route that can stream it; for the others it is joined here first.
 struct InferenceCall: Sendable {
     let service: any ModelService
     let metrics: ServerMetrics
 
     func run(
         model: String, version: String?, input: InferenceInput, info: ListenerResponder.RequestInfo,
-        started: ContinuousClock.Instant
+        started: ContinuousClock.Instant, streaming: Bool = false
     ) async throws -> InferenceOutput {
         let service = self.service
         let submit: @Sendable () async throws -> InferenceOutput = {
             try await service.predict(model: model, version: version, input: input)
         }
-        let output =
+        var output =
             if let connection = info.connection { try await connection.cancellingOnDisconnect(submit) } else { try await submit() }
+        if let stream = output.stream, !streaming {
+            output.body = try await stream.collect(limit: info.settings.maxResponseSize)
+            output.stream = nil
+        }
         let size = output.tensors?.reduce(output.body.count) { $0 &+ $1.data.count } ?? output.body.count
         guard size <= info.settings.maxResponseSize else {
             info.logger.warning(

@@ -47,13 +47,37 @@ struct InferenceRoutes: Sendable {
             try await service.requireModel(model)  // an unknown model is a 404 before a bad body is a 400
             throw error
         }
-        let input = InferenceInput(body: payload.body, contentType: payload.contentType, requestID: info.id)
+        let input = InferenceInput(
+            body: payload.body, contentType: payload.contentType, requestID: info.id,
+            headers: ForwardedHeaders(fields: request.headers, authority: request.head.authority))
         let output = try await InferenceCall(service: service, metrics: metrics).run(
-            model: model, version: version, input: input, info: info, started: started)
+            model: model, version: version, input: input, info: info, started: started, streaming: true)
         var fields = HTTPFields()
         if let type = output.contentType { fields[.contentType] = type }
+        if let stream = output.stream {
+            // A handler that sends intermediate responses: status and headers go with its first chunk,
+            // each chunk is written as it comes (chunked transfer encoding), as TorchServe does.
+            return Response(status: .init(code: output.status), headers: fields, body: Self.streamed(stream))
+        }
         return Response(
             status: .init(code: output.status), headers: fields, body: .init(byteBuffer: ByteBuffer(bytes: output.body)))
+    }
+
+    /// The chunks of a streamed answer, each written (and flushed) when it arrives. A stream that
+    /// fails midway ends the connection without the final chunk, so the client sees it incomplete.
+    static func streamed(_ stream: ResponseStream) -> ResponseBody {
+        ResponseBody { writer in
+            do {
+                while let chunk = try await stream.next() {
+                    if chunk.isEmpty { continue }  // an empty chunk would end the chunked body
+                    try await writer.write(ByteBuffer(bytes: chunk))
+                }
+            } catch {
+                stream.abandon()
+                throw error
+            }
+            try await writer.finish(nil)
+        }
     }
 
     /// TorchServe's handlers read the form field `data`, else `body`; other bodies are the input.

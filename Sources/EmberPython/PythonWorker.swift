@@ -145,23 +145,20 @@ final class PythonWorker: PoolWorker, @unchecked Sendable {
                 return reason(error, interruption: nil, phase: "write")
             }
             var source = SocketWireSource(socket: socket, deadline: nil)
-            var streamed: [String: [UInt8]] = [:]
-            var reply: WorkerResponse
+            let reply: WorkerResponse
             do {
-                reply = try decoder.decode(from: &source)
+                var message = try decoder.decode(from: &source)
                 // Intermediate chunks (`send_intermediate_predict_response`) come first, one message
-                // each; until the HTTP layer streams, the client gets them joined, in order.
-                while reply.code == 200, !reply.predictions.isEmpty, reply.predictions.allSatisfy(\.isIntermediate) {
-                    for prediction in reply.predictions { streamed[prediction.requestID, default: []] += prediction.body }
-                    reply = try decoder.decode(from: &source)
+                // each: each goes to its request's stream as it arrives.
+                while message.code == 200, !message.predictions.isEmpty, message.predictions.allSatisfy(\.isIntermediate) {
+                    for prediction in message.predictions {
+                        events.workerStreamed(id, requestID: prediction.requestID, prediction.output)
+                    }
+                    message = try decoder.decode(from: &source)
                 }
+                reply = message
             } catch {
                 return reason(error, interruption: source.interruption, phase: "predict")
-            }
-            for index in reply.predictions.indices {
-                if let prefix = streamed[reply.predictions[index].requestID] {
-                    reply.predictions[index].body = prefix + reply.predictions[index].body
-                }
             }
             let finished = ContinuousClock.now
             let outcome = BatchOutcome(answers: .success(reply.results(for: batch)), inferenceTime: finished - started)

@@ -6,8 +6,14 @@ extension WorkerRequest {
     /// its media type.
     init(_ input: InferenceInput) {
         let media = input.contentType.map { mediaType(ofContentType: $0) } ?? ""
+        // Every header the client sent, as TorchServe's frontend passes them (`context.get_request_header`);
+        // a request that came without HTTP headers still tells the handler its content type.
         var headers: [(name: String, value: String)] = []
-        if let contentType = input.contentType { headers.append(("Content-Type", contentType)) }
+        if let fields = input.headers {
+            fields.forEachField { headers.append(($0, $1)) }
+        } else if let contentType = input.contentType {
+            headers.append(("Content-Type", contentType))
+        }
         var parameters: [Parameter]?
         if media == "multipart/form-data", let contentType = input.contentType,
             let boundary = MultipartParser.boundary(fromContentType: contentType),
@@ -24,6 +30,13 @@ extension WorkerRequest {
     }
 }
 
+extension WorkerResponse.Prediction {
+    /// The answer as the pool relays it: the handler's status, content type (none when unset) and body.
+    var output: InferenceOutput {
+        InferenceOutput(status: Int(statusCode), body: body, contentType: contentType.isEmpty ? nil : contentType)
+    }
+}
+
 extension WorkerResponse {
     /// One result per request of `batch`, in its order. A non-200 top-level code fails every request
     /// with that code and message, as TorchServe's frontend does; a prediction's own status is relayed
@@ -37,10 +50,7 @@ extension WorkerResponse {
         for prediction in predictions { byID[prediction.requestID] = prediction }
         return batch.map { input in
             guard let prediction = byID[input.requestID] else { return .failure(.batchResponseMismatch) }
-            return .success(
-                InferenceOutput(
-                    status: Int(prediction.statusCode), body: prediction.body,
-                    contentType: prediction.contentType.isEmpty ? nil : prediction.contentType))
+            return .success(prediction.output)
         }
     }
 

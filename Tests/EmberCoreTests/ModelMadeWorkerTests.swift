@@ -6,7 +6,9 @@ import Synchronization
 import Testing
 
 /// The seam a process-backed worker plugs into: the loaded model makes the pool's workers. A worker
-/// here answers from its own thread, as a process's I/O thread would, and "crashes" on `crash`.
+/// here answers from its own thread, as a process's I/O thread would, and "crashes" on `crash`;
+/// `stream` sends a chunk, waits for the test to open ``Worker/gate``, then another and its final answer;
+/// `stream-crash` sends a chunk and crashes.
 @Suite struct ModelMadeWorkerTests {
     final class Backend: InferenceBackend, @unchecked Sendable {
         let made = Mutex<[Int]>([])
@@ -31,6 +33,11 @@ import Testing
         let id: Int
         private let events = Mutex<(any PoolWorkerEvents)?>(nil)
         init(id: Int) { self.id = id }
+        static let gate = DispatchSemaphore(value: 0)
+
+        static func chunk(_ text: String) -> InferenceOutput {
+            InferenceOutput(status: 201, body: Array(text.utf8), contentType: "text/x-chunk")
+        }
 
         func start(events: any PoolWorkerEvents) {
             self.events.withLock { $0 = events }
@@ -43,6 +50,18 @@ import Testing
             Thread {
                 if batch.contains(where: { $0.body == Array("crash".utf8) }) {
                     events.workerExited(id, reason: "crashed on purpose")
+                    return
+                }
+                if let request = batch.first(where: { $0.body == Array("stream".utf8) }) {
+                    events.workerStreamed(id, requestID: request.requestID, Self.chunk("one "))
+                    let opened = Self.gate.wait(timeout: .now() + 10) == .success
+                    events.workerStreamed(id, requestID: request.requestID, Self.chunk(opened ? "two " : "gate never opened "))
+                    events.workerFinished(id, BatchOutcome(answers: .success([.success(Self.chunk("three"))]), inferenceTime: .zero))
+                    return
+                }
+                if let request = batch.first(where: { $0.body == Array("stream-crash".utf8) }) {
+                    events.workerStreamed(id, requestID: request.requestID, Self.chunk("one "))
+                    events.workerExited(id, reason: "crashed mid-stream")
                     return
                 }
                 let answers = batch.map { input in
@@ -76,6 +95,40 @@ import Testing
         #expect(made.count == 2)
         let again = await pool.submit(InferenceInput(body: Array("again".utf8), requestID: "3"))
         #expect((try? again.get())?.body == Array("worker \(made[1]): again".utf8))
+        pool.shutdown(timeout: .seconds(5))
+    }
+
+    @Test func aStreamedAnswerReachesTheCallerAtItsFirstChunk() async throws {
+        let backend = Backend()
+        let pool = WorkerPool(
+            modelName: "process", modelVersion: "1.0", archive: try TestArchives.archive(), backend: backend,
+            settings: .init(batchSize: 1, maxBatchDelay: .zero, responseTimeout: .seconds(30), jobQueueSize: 10),
+            logger: Logger(label: "test"))
+        pool.scale(min: 1, max: 1)
+        #expect(pool.waitUntilReady(timeout: .seconds(10)) == .ready)
+        // The worker holds its second chunk until the gate opens, after the answer came back: the
+        // caller has the first chunk while the handler is still running.
+        let head = try await pool.submit(InferenceInput(body: Array("stream".utf8), requestID: "s")).get()
+        let stream = try #require(head.stream)
+        #expect(head.status == 201)
+        #expect(head.contentType == "text/x-chunk")
+        #expect(head.body.isEmpty)
+        #expect(try await stream.next() == Array("one ".utf8))
+        Worker.gate.signal()
+        #expect(try await stream.next() == Array("two ".utf8))
+        #expect(try await stream.next() == Array("three".utf8))
+        #expect(try await stream.next() == nil)
+
+        // A worker that dies mid-stream ends the stream with TorchServe's "Worker died.".
+        let broken = try await pool.submit(InferenceInput(body: Array("stream-crash".utf8), requestID: "c")).get()
+        let brokenStream = try #require(broken.stream)
+        #expect(try await brokenStream.next() == Array("one ".utf8))
+        await #expect(throws: ServerError.workerDied) { try await brokenStream.next() }
+
+        // Ordinary answers carry no stream.
+        #expect(pool.waitUntilReady(timeout: .seconds(10)) == .ready)
+        let plain = try await pool.submit(InferenceInput(body: Array("hi".utf8), requestID: "p")).get()
+        #expect(plain.stream == nil)
         pool.shutdown(timeout: .seconds(5))
     }
 }

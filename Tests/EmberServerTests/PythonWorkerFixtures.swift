@@ -33,12 +33,13 @@ enum PythonWorkerFixtures {
     /// `torch-model-archiver` (TorchServe's own) writes `<name>.mar` into `store`.
     static func archive(
         _ name: String, handler: String, serializedFile: String? = nil, modelFile: String? = nil,
-        extraFiles: [String] = [], requirementsFile: String? = nil, into store: URL
+        extraFiles: [String] = [], requirementsFile: String? = nil, configFile: String? = nil, into store: URL
     ) throws {
         var arguments = ["--model-name", name, "--version", "1.0", "--handler", handler, "--export-path", store.path, "--force"]
         if let serializedFile { arguments += ["--serialized-file", serializedFile] }
         if let modelFile { arguments += ["--model-file", modelFile] }
         if let requirementsFile { arguments += ["--requirements-file", requirementsFile] }
+        if let configFile { arguments += ["--config-file", configFile] }
         if !extraFiles.isEmpty { arguments += ["--extra-files", extraFiles.joined(separator: ",")] }
         _ = try run(venv.appendingPathComponent("torch-model-archiver").path, arguments)
     }

@@ -12,6 +12,8 @@ struct ModelDescription: Sendable {
     var workers: [WorkerPool.WorkerInfo]
     var pendingRequests: Int
     var loadError: String?
+    /// Why failing workers are no longer restarted (``WorkerPool/retriesExhausted``).
+    var retriesExhausted: String? = nil
     /// The warm-up forward at load, when the model was warmed up.
     var warmUpTime: Duration? = nil
 
@@ -28,7 +30,7 @@ struct ModelDescription: Sendable {
             ("maxBatchDelay", .int(settings.maxBatchDelay.wholeMilliseconds)),
             ("responseTimeout", .int(settings.responseTimeout.wholeSeconds)),
             ("startupTimeout", .int(settings.startupTimeout.wholeSeconds)),
-            ("maxRetryTimeoutInSec", 300),
+            ("maxRetryTimeoutInSec", .int(settings.maxRetryTimeout.wholeSeconds)),
             ("clientTimeoutInMills", 0),
             ("parallelType", ""),
             ("parallelLevel", 0),
@@ -55,6 +57,9 @@ struct ModelDescription: Sendable {
         if let error = description.loadError {
             // Ember's addition: why the workers are not up.
             pairs.append(("status", .string("Failed to load: \(error)")))
+        } else if let reason = description.retriesExhausted {
+            // Ember's addition: the listed workers are not coming back.
+            pairs.append(("status", .string("Workers failed: \(reason)")))
         }
         return .object(pairs)
     }

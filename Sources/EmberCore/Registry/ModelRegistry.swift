@@ -400,6 +400,7 @@ extension ModelRegistry.Entry {
         return ModelDescription(
             modelName: name, modelVersion: archive.modelVersion, modelUrl: url, runtime: archive.manifest.runtime,
             settings: settings, loadedAtStartup: loadedAtStartup, workers: pool.workerInfo,
-            pendingRequests: pool.pendingRequests, loadError: pool.loadError, warmUpTime: pool.tensorMetadata?.warmUpTime)
+            pendingRequests: pool.pendingRequests, loadError: pool.loadError, retriesExhausted: pool.retriesExhausted,
+            warmUpTime: pool.tensorMetadata?.warmUpTime)
     }
 }

@@ -13,11 +13,14 @@ public struct ModelSettings: Sendable, Equatable {
     public var startupTimeout: Duration
     public var jobQueueSize: Int
     public var intraOpThreads: Int
+    /// How long a worker that keeps failing (crashing, or failing to load) is restarted, counted from
+    /// its first failure since one was last ready (`maxRetryTimeoutInSec`, TorchServe's 300 s default).
+    public var maxRetryTimeout: Duration
 
     public init(
         minWorkers: Int = 0, maxWorkers: Int = 0, batchSize: Int = 1, maxBatchDelay: Duration = .milliseconds(100),
         responseTimeout: Duration = .seconds(120), startupTimeout: Duration = .seconds(120), jobQueueSize: Int = 100,
-        intraOpThreads: Int = 1
+        intraOpThreads: Int = 1, maxRetryTimeout: Duration = .seconds(300)
     ) {
         self.minWorkers = minWorkers
         self.maxWorkers = maxWorkers
@@ -27,6 +30,7 @@ public struct ModelSettings: Sendable, Equatable {
         self.startupTimeout = startupTimeout
         self.jobQueueSize = jobQueueSize
         self.intraOpThreads = intraOpThreads
+        self.maxRetryTimeout = maxRetryTimeout
     }
 
     /// Settings as one source gives them: every field optional, nil meaning "this source says nothing".
@@ -39,11 +43,12 @@ public struct ModelSettings: Sendable, Equatable {
         public var startupTimeout: Duration?
         public var jobQueueSize: Int?
         public var intraOpThreads: Int?
+        public var maxRetryTimeout: Duration?
 
         public init(
             minWorkers: Int? = nil, maxWorkers: Int? = nil, batchSize: Int? = nil, maxBatchDelay: Duration? = nil,
             responseTimeout: Duration? = nil, startupTimeout: Duration? = nil, jobQueueSize: Int? = nil,
-            intraOpThreads: Int? = nil
+            intraOpThreads: Int? = nil, maxRetryTimeout: Duration? = nil
         ) {
             self.minWorkers = minWorkers
             self.maxWorkers = maxWorkers
@@ -53,6 +58,7 @@ public struct ModelSettings: Sendable, Equatable {
             self.startupTimeout = startupTimeout
             self.jobQueueSize = jobQueueSize
             self.intraOpThreads = intraOpThreads
+            self.maxRetryTimeout = maxRetryTimeout
         }
 
         /// Every field set here wins; the others come from `lower`.
@@ -62,7 +68,8 @@ public struct ModelSettings: Sendable, Equatable {
                 batchSize: batchSize ?? lower.batchSize, maxBatchDelay: maxBatchDelay ?? lower.maxBatchDelay,
                 responseTimeout: responseTimeout ?? lower.responseTimeout,
                 startupTimeout: startupTimeout ?? lower.startupTimeout, jobQueueSize: jobQueueSize ?? lower.jobQueueSize,
-                intraOpThreads: intraOpThreads ?? lower.intraOpThreads)
+                intraOpThreads: intraOpThreads ?? lower.intraOpThreads,
+                maxRetryTimeout: maxRetryTimeout ?? lower.maxRetryTimeout)
         }
 
         /// Only the fields in `groups`; the others nil.
@@ -82,6 +89,7 @@ public struct ModelSettings: Sendable, Equatable {
             }
             if groups.contains(.queue) { kept.jobQueueSize = jobQueueSize }
             if groups.contains(.threads) { kept.intraOpThreads = intraOpThreads }
+            if groups.contains(.retries) { kept.maxRetryTimeout = maxRetryTimeout }
             return kept
         }
     }
@@ -97,6 +105,7 @@ public struct ModelSettings: Sendable, Equatable {
         public static let timeouts = Groups(rawValue: 1 << 2)
         public static let queue = Groups(rawValue: 1 << 3)
         public static let threads = Groups(rawValue: 1 << 4)
+        public static let retries = Groups(rawValue: 1 << 5)
     }
 
     /// Where a setting can come from.
@@ -117,12 +126,12 @@ public struct ModelSettings: Sendable, Equatable {
     ///   then the `models` JSON, then the register call (ignored when the archive has a config file);
     /// - workers: model-config.yaml when valid, then the `models` JSON (start-up models only), then
     ///   `initial_workers`, then `default_workers_per_model` (or one per core at start-up);
-    /// - queue size and intra-op threads: model-config.yaml, then the server.
+    /// - queue size, intra-op threads and the retry window: model-config.yaml, then the server.
     public static let precedence: [(groups: Groups, order: [Source])] = [
         (.batching, [.registration, .modelConfig, .modelsJSON, .server]),
         (.timeouts, [.modelConfig, .modelsJSON, .registration, .server]),
         (.workers, [.modelConfig, .modelsJSON, .registration, .server]),
-        ([.queue, .threads], [.modelConfig, .server]),
+        ([.queue, .threads, .retries], [.modelConfig, .server]),
     ]
 
     /// Folds the sources in ``precedence`` order. A setting no source gives keeps its built-in default.
@@ -146,7 +155,8 @@ public struct ModelSettings: Sendable, Equatable {
             responseTimeout: partial.responseTimeout ?? defaults.responseTimeout,
             startupTimeout: partial.startupTimeout ?? defaults.startupTimeout,
             jobQueueSize: partial.jobQueueSize ?? defaults.jobQueueSize,
-            intraOpThreads: partial.intraOpThreads ?? defaults.intraOpThreads)
+            intraOpThreads: partial.intraOpThreads ?? defaults.intraOpThreads,
+            maxRetryTimeout: partial.maxRetryTimeout ?? defaults.maxRetryTimeout)
     }
 
     /// Every source of one registration, each read with TorchServe's rules for that source.
@@ -185,6 +195,8 @@ extension ModelSettings.Partial {
         startupTimeout = .seconds(positive(config.startupTimeout) ?? 120)
         jobQueueSize = positive(config.jobQueueSize)
         intraOpThreads = positive(config.intraOpThreads)
+        // 0 is a valid window (never retry), as in TorchServe; only a negative value is ignored.
+        maxRetryTimeout = config.maxRetryTimeoutInSec.flatMap { $0 >= 0 ? .seconds($0) : nil }
     }
 
     /// The server's defaults: `default_workers_per_model` (at start-up, one worker per core when it is

@@ -7,13 +7,27 @@ public struct InferenceInput: Sendable {
     public var requestID: String
     /// Tensors that go to the model without body decoding (Open Inference Protocol requests).
     public var tensors: TensorRequest? = nil
+    /// The client's request headers, for handlers that read them (Python workers pass them all, as
+    /// TorchServe's frontend does). A reference to the listener's own header storage: no copy is made
+    /// unless a worker reads them.
+    public var headers: (any RequestHeaderFields)? = nil
 
-    public init(body: [UInt8], contentType: String? = nil, requestID: String, tensors: TensorRequest? = nil) {
+    public init(
+        body: [UInt8], contentType: String? = nil, requestID: String, tensors: TensorRequest? = nil,
+        headers: (any RequestHeaderFields)? = nil
+    ) {
         self.body = body
         self.contentType = contentType
         self.requestID = requestID
         self.tensors = tensors
+        self.headers = headers
     }
+}
+
+/// A request's header fields as its protocol received them.
+public protocol RequestHeaderFields: Sendable {
+    /// Each field in order, its name as the client spelled it.
+    func forEachField(_ body: (_ name: String, _ value: String) -> Void)
 }
 
 /// The handler's answer to one request.
@@ -31,6 +45,10 @@ public struct InferenceOutput: Sendable, Equatable {
     public var tensors: [NamedTensor]? = nil
     /// The version that answered, set by the service (protocols that name it: Open Inference Protocol).
     public var modelVersion: String? = nil
+    /// Set when the handler streams its answer (intermediate responses): `status` and `contentType`
+    /// are the first chunk's, `body` is empty and every chunk, the final one included, comes through
+    /// the stream. Nil for every ordinary answer.
+    public var stream: ResponseStream? = nil
 
     public init(
         status: Int = 200, body: [UInt8], contentType: String?, forwardTime: Duration? = nil, queueTime: Duration? = nil,

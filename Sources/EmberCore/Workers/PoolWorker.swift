@@ -36,6 +36,10 @@ public protocol PoolWorkerEvents: AnyObject, Sendable {
     func workerReady(_ id: Int)
     /// The batch handed to ``PoolWorker/run(_:)`` is done.
     func workerFinished(_ id: Int, _ outcome: BatchOutcome)
+    /// One intermediate chunk of the answer to the request `requestID` of the worker's running batch
+    /// (a handler's `send_intermediate_predict_response`). The first one answers the request at once
+    /// with a ``ResponseStream``; later ones and the final answer go into that stream.
+    func workerStreamed(_ id: Int, requestID: String, _ chunk: InferenceOutput)
     /// The worker is gone without being asked to stop (a crashed process). The pool fails only the
     /// batch it held and starts a replacement after the crash back-off.
     func workerExited(_ id: Int, reason: String)

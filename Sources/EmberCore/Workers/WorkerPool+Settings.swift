@@ -7,6 +7,9 @@ extension WorkerPool {
         let input: InferenceInput
         let versionInURL: Bool
         let continuation: CheckedContinuation<Result<InferenceOutput, ServerError>, Never>
+        /// Set once the handler streamed a first chunk: the continuation was resumed with it, and the
+        /// rest of the answer (or its failure) goes here.
+        var stream: ResponseStream? = nil
     }
 
     typealias Machine = StateMachine

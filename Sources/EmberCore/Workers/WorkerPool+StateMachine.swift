@@ -11,6 +11,12 @@ extension WorkerPool {
     /// leaves when it is idle and either the queue is empty or another active worker exists. A worker
     /// whose batch passes `responseTimeout`, or whose worker reports it exited, is dropped at once
     /// (abandoned): its record goes, so a late answer from it finds nothing and is ignored.
+    ///
+    /// Failures (a worker exiting unasked, a failed load) are retried with back-off only within
+    /// `maxRetryTimeout` of the first one since a worker was last ready, as TorchServe does. Past that
+    /// the pool gives up: the workers it would have restarted stay listed as `gaveUp` (describe shows
+    /// them not ready), readiness reports the failure, and requests no live worker can take get 503.
+    /// A scale call starts afresh.
     struct StateMachine {
         typealias Instant = PoolInstant
         typealias JobID = UInt64
@@ -56,6 +62,8 @@ extension WorkerPool {
                 case starting
                 case idle(since: Instant)
                 case busy([QueuedJob], started: Instant)
+                /// Failed past `maxRetryTimeout`: never launched again (until a scale call replaces it).
+                case gaveUp
             }
 
             let id: Int
@@ -68,8 +76,12 @@ extension WorkerPool {
             var isReady: Bool {
                 switch phase {
                 case .idle, .busy: true
-                case .awaitingLaunch, .starting: false
+                case .awaitingLaunch, .starting, .gaveUp: false
                 }
+            }
+            var isLive: Bool {
+                if case .gaveUp = phase { return false }
+                return true
             }
             var isBusy: Bool {
                 if case .busy = phase { return true }
@@ -80,6 +92,7 @@ extension WorkerPool {
         let policy: BatchPolicy
         let responseTimeout: Duration
         let queueCapacity: Int
+        let maxRetryTimeout: Duration
         private let makeWorkerID: () -> Int
 
         private(set) var queue: [QueuedJob] = []
@@ -91,13 +104,21 @@ extension WorkerPool {
         private(set) var stopped = false
         /// Workers that exited on their own since one last became ready: their restart back-off.
         private var crashes = 0
+        /// The first failure since a worker was last ready: retries stop `maxRetryTimeout` after it.
+        private var failingSince: Instant?
+        /// Why the pool stopped retrying, once it has.
+        private(set) var retriesExhausted: String?
         /// The earliest tick the shell has been asked for and not yet delivered.
         private var armedTick: Instant?
 
-        init(policy: BatchPolicy, responseTimeout: Duration, queueCapacity: Int, makeWorkerID: @escaping () -> Int) {
+        init(
+            policy: BatchPolicy, responseTimeout: Duration, queueCapacity: Int, maxRetryTimeout: Duration = .seconds(300),
+            makeWorkerID: @escaping () -> Int
+        ) {
             self.policy = policy
             self.responseTimeout = responseTimeout
             self.queueCapacity = queueCapacity
+            self.maxRetryTimeout = maxRetryTimeout
             self.makeWorkerID = makeWorkerID
         }
 
@@ -113,6 +134,7 @@ extension WorkerPool {
 
         var readiness: Readiness? {
             if case .failed(let reason, _, _) = load { return .failed(reason) }
+            if let reason = retriesExhausted { return .failed(reason) }
             let active = activeWorkers
             return active.count >= minWorkers && active.allSatisfy(\.isReady) ? .ready : nil
         }
@@ -120,6 +142,12 @@ extension WorkerPool {
         var isDrained: Bool { queue.isEmpty && !workers.contains(where: \.isBusy) }
 
         func hasWorker(_ id: Int) -> Bool { workers.contains { $0.id == id } }
+
+        /// The batch the worker is running, if it is busy.
+        func batch(of id: Int) -> [QueuedJob]? {
+            guard let worker = workers.first(where: { $0.id == id }), case .busy(let batch, _) = worker.phase else { return nil }
+            return batch
+        }
 
         var loadError: String? {
             if case .failed(let reason, _, _) = load { return reason }
@@ -130,7 +158,9 @@ extension WorkerPool {
 
         mutating func submit(_ id: JobID, now: Instant) -> Actions {
             let entry = QueuedJob(id: id, arrival: now)
-            guard !stopped, !draining, maxWorkers > 0 || !workers.isEmpty, queue.count < queueCapacity else {
+            guard !stopped, !draining, maxWorkers > 0 || !workers.isEmpty, queue.count < queueCapacity,
+                retriesExhausted == nil || workers.contains(where: \.isLive)
+            else {
                 return Actions(.fail([entry], .noWorker))
             }
             queue.append(entry)
@@ -157,6 +187,7 @@ extension WorkerPool {
             guard let index = index(of: id), case .starting = workers[index].phase else { return [] }
             workers[index].phase = .idle(since: now)
             crashes = 0
+            failingSince = nil
             var actions: Actions = [.notifyWaiters]
             settle(now: now, into: &actions)
             return actions
@@ -193,12 +224,14 @@ extension WorkerPool {
                     reason: reason, failures: crashes, retryAt: now + Self.backoff(afterFailures: crashes))
                 actions.append(.unload)
                 addMissingWorkers(notBefore: now, now: now)
+                checkRetryWindow(after: reason, now: now, into: &actions)
                 settle(now: now, into: &actions)
                 return actions
             }
             if !worker.retiring, !stopped {
                 crashes += 1
                 addMissingWorkers(notBefore: now + Self.backoff(afterFailures: crashes), now: now)
+                checkRetryWindow(after: reason, now: now, into: &actions)
             }
             settle(now: now, into: &actions)
             return actions
@@ -224,7 +257,9 @@ extension WorkerPool {
                 actions.append(.notifyWaiters)
                 if !stopped { addMissingWorkers(notBefore: now, now: now) }
             }
-            if case .failed(_, let failures, let retryAt) = load, retryAt <= now, minWorkers > 0, !stopped {
+            if case .failed(_, let failures, let retryAt) = load, retryAt <= now, minWorkers > 0, !stopped,
+                retriesExhausted == nil
+            {
                 load = .loading(failures: failures)
                 actions.append(.load)
             }
@@ -239,6 +274,10 @@ extension WorkerPool {
             guard !stopped else { return [] }
             minWorkers = Swift.max(0, newMin)
             maxWorkers = Swift.max(minWorkers, newMax)
+            // Asked again: the workers given up on are replaced, with a fresh retry window.
+            workers.removeAll { !$0.isLive }
+            retriesExhausted = nil
+            failingSince = nil
             var actions: Actions = [.notifyWaiters]
             var surplus = activeWorkers.count - maxWorkers
             for index in workers.indices.reversed() where surplus > 0 && !workers[index].retiring {
@@ -270,6 +309,10 @@ extension WorkerPool {
         mutating func retryLoad(now: Instant) -> Actions {
             guard case .failed(_, let failures, _) = load, minWorkers > 0, !stopped else { return [] }
             load = .loading(failures: failures)
+            workers.removeAll { !$0.isLive }
+            addMissingWorkers(notBefore: now, now: now)
+            retriesExhausted = nil
+            failingSince = nil
             return [.load]
         }
 
@@ -286,6 +329,7 @@ extension WorkerPool {
             if case .loading(let previous) = load { failures = previous + 1 } else { failures = 1 }
             load = .failed(reason: reason, failures: failures, retryAt: now + Self.backoff(afterFailures: failures))
             var actions: Actions = [.notifyWaiters]
+            if !stopped, minWorkers > 0 { checkRetryWindow(after: reason, now: now, into: &actions) }
             requestTick(into: &actions)
             return actions
         }
@@ -314,7 +358,7 @@ extension WorkerPool {
                     actions.append(.stopWorker(id: worker.id))
                 case .starting, .idle:
                     actions.append(.stopWorker(id: worker.id))
-                case .awaitingLaunch:
+                case .awaitingLaunch, .gaveUp:
                     break
                 }
             }
@@ -336,6 +380,27 @@ extension WorkerPool {
             dispatch(now: now, into: &actions)
             retireIdleWorkers(into: &actions)
             requestTick(into: &actions)
+        }
+
+        /// After a failure: past `maxRetryTimeout` since the first one, stop retrying. The workers
+        /// waiting for their restart become `gaveUp`; queued jobs fail with 503 when no live worker is
+        /// left to take them.
+        private mutating func checkRetryWindow(after reason: String, now: Instant, into actions: inout Actions) {
+            let since = failingSince ?? now
+            failingSince = since
+            if retriesExhausted == nil {
+                guard now - since >= maxRetryTimeout else { return }
+                let seconds = maxRetryTimeout.wholeSeconds
+                retriesExhausted =
+                    "gave up restarting workers after maxRetryTimeoutInSec (\(seconds) s) of failures: \(reason)"
+            }
+            for index in workers.indices where !workers[index].retiring {
+                if case .awaitingLaunch = workers[index].phase { workers[index].phase = .gaveUp }
+            }
+            if !workers.contains(where: \.isLive), !queue.isEmpty {
+                actions.append(.fail(queue, .noWorker))
+                queue.removeAll()
+            }
         }
 
         private mutating func addMissingWorkers(notBefore: Instant, now: Instant) {
@@ -412,7 +477,7 @@ extension WorkerPool {
                 }
             }
             if let oldest = queue.first, workerToServe() != nil { consider(oldest.arrival + policy.maxBatchDelay) }
-            if case .failed(_, _, let retryAt) = load, minWorkers > 0, !stopped { consider(retryAt) }
+            if case .failed(_, _, let retryAt) = load, minWorkers > 0, !stopped, retriesExhausted == nil { consider(retryAt) }
             return earliest
         }
 

@@ -51,7 +51,7 @@ public final class WorkerPool: @unchecked Sendable {
         self.machine = Machine(
             policy: BatchPolicy(batchSize: settings.batchSize, maxBatchDelay: settings.maxBatchDelay),
             responseTimeout: max(.seconds(1), settings.responseTimeout), queueCapacity: settings.jobQueueSize,
-            makeWorkerID: WorkerIDs.next)
+            maxRetryTimeout: settings.maxRetryTimeout, makeWorkerID: WorkerIDs.next)
         var logger = logger
         logger[metadataKey: "model.name"] = "\(modelName)"
         logger[metadataKey: "model.version"] = "\(modelVersion)"
@@ -180,6 +180,9 @@ public final class WorkerPool: @unchecked Sendable {
     /// The last load failure, if loading failed.
     public var loadError: String? { condition.withLock { machine.loadError } }
 
+    /// Why the pool stopped restarting failing workers (past `maxRetryTimeoutInSec`), if it has.
+    public var retriesExhausted: String? { condition.withLock { machine.retriesExhausted } }
+
     // MARK: Actions
 
     private func execute(
@@ -209,7 +212,10 @@ public final class WorkerPool: @unchecked Sendable {
                 }
                 let now = PoolInstant.now
                 statistics.recordFailures(taken.map { now - $0.arrival })
-                for (request, _) in taken { request.continuation.resume(returning: .failure(error(for: failure, request))) }
+                for (request, _) in taken {
+                    let failure = error(for: failure, request)
+                    if let stream = request.stream { stream.finish(failure) } else { request.continuation.resume(returning: .failure(failure)) }
+                }
             case .other(let action):
                 perform(action)
             }
@@ -255,6 +261,17 @@ public final class WorkerPool: @unchecked Sendable {
             waits: queueWaits, totals: taken.map { now - $0.arrival }, succeeded: results.map { (try? $0.get()) != nil },
             forward: outcome?.inferenceTime ?? .zero)
         for (((request, _), result), wait) in zip(zip(taken, results), queueWaits) {
+            if let stream = request.stream {
+                // Answered at its first chunk: the final answer is the stream's last chunk.
+                switch result {
+                case .success(let output):
+                    stream.yield(output.body)
+                    stream.finish()
+                case .failure(let error):
+                    stream.finish(error)
+                }
+                continue
+            }
             request.continuation.resume(
                 returning: result.map { output in
                     var output = output
@@ -314,6 +331,28 @@ extension WorkerPool: PoolWorkerEvents {
             logger.warning("batch failed", metadata: ["worker.id": "\(id)", "error": "\(error)"])
         }
         update(answers: outcome) { $0.batchFinished(id, now: $1) }
+    }
+
+    public func workerStreamed(_ id: Int, requestID: String, _ chunk: InferenceOutput) {
+        let (stream, opened): (ResponseStream?, Request?) = condition.withLock {
+            guard let batch = machine.batch(of: id),
+                let job = batch.first(where: { requests[$0.id]?.input.requestID == requestID }),
+                var request = requests[job.id]
+            else { return (nil, nil) }  // timed out, withdrawn, or a late chunk from a replaced worker
+            if let stream = request.stream { return (stream, nil) }
+            let stream = ResponseStream()
+            request.stream = stream
+            requests[job.id] = request
+            return (stream, request)
+        }
+        guard let stream else { return }
+        stream.yield(chunk.body)
+        if let opened {
+            var head = chunk
+            head.body = []
+            head.stream = stream
+            opened.continuation.resume(returning: .success(head))
+        }
     }
 
     public func workerExited(_ id: Int, reason: String) {
