@@ -30,6 +30,10 @@ public final class PythonBackend: InferenceBackend {
         self.environment = environment
         self.metrics = metrics.map { PythonMetricsSink(registry: $0, reserved: reservedMetricNames) }
         self.logger = logger
+        // At server start: make this server's socket directory and remove those of dead servers.
+        if case .failure(let error) = WorkerSocketDirectory.current {
+            logger.warning("cannot make the Python workers' socket directory", metadata: ["error": "\(error)"])
+        }
     }
 
     public func load(_ archive: ModelArchive, device: String) throws -> any LoadedModel {

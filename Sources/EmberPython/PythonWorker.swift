@@ -60,7 +60,14 @@ final class PythonWorker: PoolWorker, @unchecked Sendable {
     // MARK: The I/O thread
 
     private func serve(_ events: any PoolWorkerEvents) {
-        let socketPath = (NSTemporaryDirectory() as NSString).appendingPathComponent(".ember.\(getpid()).sock.\(id)")
+        let socketPath: String
+        switch WorkerSocketDirectory.socketPath(worker: id) {
+        case .success(let path): socketPath = path
+        case .failure(let error):
+            logger.error("no directory for the worker's socket", metadata: ["error": "\(error)"])
+            events.workerExited(id, reason: "\(error)")
+            return
+        }
         unlink(socketPath)
         defer { unlink(socketPath) }
         let process: ChildProcess

@@ -46,9 +46,9 @@ enum PythonWorkerFixtures {
 
     static func path(_ name: String) -> String { directory.appendingPathComponent(name).path }
 
-    /// The Python worker processes this test process started (their socket names carry our pid).
+    /// The Python worker processes this test process started (their sockets are in our pid's directory).
     static func workerProcesses() -> Set<Int32> {
-        let marker = ".ember.\(getpid()).sock."
+        let marker = "/ember-\(getpid()).sockets/"
         var found: Set<Int32> = []
         for entry in (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? [] {
             guard let pid = Int32(entry),

@@ -54,12 +54,12 @@ struct ModelDescription: Sendable {
             // Ember's addition: the warm-up forward that proved the model runs before it reported ready.
             pairs.append(("warmUpMilliseconds", .double((warmUp.seconds * 1e6).rounded() / 1e3)))
         }
-        if let error = description.loadError {
+        if let reason = description.retriesExhausted {
+            // Ember's addition: the listed workers are not coming back (the reason names the last failure).
+            pairs.append(("status", .string("Workers failed: \(reason)")))
+        } else if let error = description.loadError {
             // Ember's addition: why the workers are not up.
             pairs.append(("status", .string("Failed to load: \(error)")))
-        } else if let reason = description.retriesExhausted {
-            // Ember's addition: the listed workers are not coming back.
-            pairs.append(("status", .string("Workers failed: \(reason)")))
         }
         return .object(pairs)
     }
