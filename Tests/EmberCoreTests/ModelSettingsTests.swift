@@ -138,4 +138,21 @@ import Testing
         let registered = ModelSettings.resolve(registration: .init(), config: nil, overrides: overrides, server: server, atStartup: false)
         #expect((registered.minWorkers, registered.batchSize) == (0, 4))
     }
+
+    @Test func maxRetryTimeoutComesFromTheModelConfigOnlyAndZeroCounts() throws {
+        #expect(ModelSettings().maxRetryTimeout == .seconds(300))
+        let set = ModelSettings(completing: ModelSettings.Partial(modelConfig: try config("maxRetryTimeoutInSec: 7")))
+        #expect(set.maxRetryTimeout == .seconds(7))
+        // 0 means "never retry" in TorchServe; a negative value is ignored.
+        #expect(ModelSettings.Partial(modelConfig: try config("maxRetryTimeoutInSec: 0")).maxRetryTimeout == .zero)
+        #expect(ModelSettings.Partial(modelConfig: try config("maxRetryTimeoutInSec: -5")).maxRetryTimeout == nil)
+        let resolved = ModelSettings.resolve([
+            .registration: ModelSettings.Partial(maxRetryTimeout: .seconds(1)),
+            .modelConfig: ModelSettings.Partial(modelConfig: try config("batchSize: 2")),
+        ])
+        #expect(resolved.maxRetryTimeout == .seconds(300), "only model-config.yaml sets it")
+        var huge = ModelSettings()
+        huge.maxRetryTimeout = .seconds(10_000_000)
+        #expect(throws: ServerError.self) { try huge.validate(maxWorkersPerModel: 4) }
+    }
 }
