@@ -21,6 +21,8 @@ final class PythonWorker: PoolWorker, @unchecked Sendable {
     private let logger: Logger
     private let mailbox = Mutex(Mail())
     private let wake: WakePipe
+    /// Set once the process answered its load (only the I/O thread writes it).
+    private let loaded = Atomic<Bool>(false)
 
     private struct Mail {
         var batch: [InferenceInput]?
@@ -81,14 +83,18 @@ final class PythonWorker: PoolWorker, @unchecked Sendable {
         }
         var logger = self.logger
         logger[metadataKey: "worker.pid"] = "\(process.pid)"
-        startOutputThread(fd: process.output, logger: logger)
+        let output = WorkerOutput()
+        startOutputThread(fd: process.output, logger: logger, output: output)
         logger.info("started Python worker", metadata: ["interpreter": "\(launch.interpreter)"])
 
         let reason = converse(process: process, socketPath: socketPath, events: events, logger: logger)
         let ending = process.reap(grace: .seconds(3))
         if let reason {
             logger.error("Python worker ended", metadata: ["reason": "\(reason)", "status": "\(ending)"])
-            events.workerExited(id, reason: "\(reason) (\(ending))")
+            // A worker that never became ready: the Python error that stopped its load, when it printed
+            // one (a missing package, a broken handler), is what a failed registration should say.
+            let error = loaded.load(ordering: .relaxed) ? "" : output.firstError(waitingUpTo: .seconds(1)).map { ": \($0)" } ?? ""
+            events.workerExited(id, reason: "\(reason) (\(ending))\(error)")
         } else {
             logger.info("Python worker stopped", metadata: ["status": "\(ending)"])
         }
@@ -125,6 +131,7 @@ final class PythonWorker: PoolWorker, @unchecked Sendable {
             return reason(error, interruption: nil, phase: "load")
         }
         logger.info("Python worker loaded the model")
+        loaded.store(true, ordering: .relaxed)
         events.workerReady(id)
 
         // Batches.
@@ -185,9 +192,10 @@ final class PythonWorker: PoolWorker, @unchecked Sendable {
 
     // MARK: Output
 
-    private func startOutputThread(fd: Int32, logger: Logger) {
+    private func startOutputThread(fd: Int32, logger: Logger, output: WorkerOutput) {
         let metricsLine = launch.metricsLine
         let thread = Thread {
+            defer { output.finished() }
             var pending: [UInt8] = []
             var buffer = [UInt8](repeating: 0, count: 16_384)
             func emit(_ line: ArraySlice<UInt8>) {
@@ -196,6 +204,7 @@ final class PythonWorker: PoolWorker, @unchecked Sendable {
                     metricsLine(String(text[range.upperBound...]))
                 } else if !text.isEmpty {
                     logger.info("\(text)", metadata: ["source": "python"])
+                    output.saw(text)
                 }
             }
             while true {
@@ -218,5 +227,28 @@ final class PythonWorker: PoolWorker, @unchecked Sendable {
         }
         thread.name = "ember-python-log-\(id)"
         thread.start()
+    }
+}
+
+/// What the output thread saw that the I/O thread may need: the first line that reads like a Python
+/// exception (`ModuleNotFoundError: No module named 'x'`: the root of a chained traceback comes first).
+final class WorkerOutput: Sendable {
+    private let firstErrorLine = Mutex<String?>(nil)
+    private let done = DispatchSemaphore(value: 0)
+
+    func saw(_ line: String) {
+        // A traceback's exception line: `SomethingError: message` (or `…Exception: …`) at the line's start.
+        guard let colon = line.firstIndex(of: ":") else { return }
+        let name = line[..<colon]
+        guard name.hasSuffix("Error") || name.hasSuffix("Exception"), !name.contains(" ") else { return }
+        firstErrorLine.withLock { if $0 == nil { $0 = String(line.prefix(500)) } }
+    }
+
+    func finished() { done.signal() }
+
+    /// The first exception line, after waiting (bounded) for the output to end.
+    func firstError(waitingUpTo limit: Duration) -> String? {
+        _ = done.wait(timeout: .now() + limit.seconds)
+        return firstErrorLine.withLock { $0 }
     }
 }

@@ -230,6 +230,8 @@ import Testing
             let reply = try await server.manage("POST", "/models?url=broken.mar&initial_workers=1&synchronous=true")
             #expect(reply.status == 500)
             #expect(reply.text.contains("Failed to start workers"))
+            // The Python error that stopped the worker, as the worker printed it.
+            #expect(reply.text.contains("ModuleNotFoundError: No module named 'ember_no_such_module'"), "\(reply.text)")
             #expect(try await server.manage("GET", "/models").json == ["models": []])
             #expect(await PythonWorkerFixtures.eventually { PythonWorkerFixtures.workerProcesses().isEmpty })
         }
