@@ -2,9 +2,10 @@ import EmberCore
 import Foundation
 import Testing
 
-/// TorchServe's builtin handlers that have no in-process equivalent, `object_detector` and
-/// `text_classifier`, served by Python workers from archives the real torch-model-archiver makes with
-/// small eager-mode models (Fixtures/python/make_python_models.py): the same answer as the handler's
+/// TorchServe's builtin handlers served by Python workers from archives the real torch-model-archiver
+/// makes with small eager-mode models (Fixtures/python/make_python_models.py): `object_detector` and
+/// `text_classifier`, which have no in-process equivalent, and `image_segmenter` (eager, so Python;
+/// `image_classifier` is `anEagerModelIsServedByABuiltinHandler`): the same answer as the handler's
 /// steps run in plain Python. (text_classifier in torchserve 0.12 needs no torchtext, only captum.)
 extension PythonWorkerTests {
     private struct Builtin: Sendable, CustomTestStringConvertible {
@@ -26,6 +27,10 @@ extension PythonWorkerTests {
         Builtin(
             handler: "text_classifier", directory: "text", state: "tiny_text_state.pt", modelFile: "tiny_text.py",
             extras: ["index_to_name.json", "source_vocab.pt"], input: "", contentType: "text/plain"),
+        Builtin(
+            handler: "image_segmenter", directory: "segmenter", state: "tiny_segmenter_state.pt",
+            modelFile: "tiny_segmenter.py", extras: [],
+            input: TestServer.fixture("EmberTorchTests/Fixtures/images/small.jpg").path, contentType: nil),
     ]
 
     @Test(arguments: builtins) private func aBuiltinWithoutAnInProcessPathIsServedByPythonWorkers(_ builtin: Builtin)
@@ -74,6 +79,15 @@ extension PythonWorkerTests {
                 }
                 #expect(!detections.isEmpty)
                 #expect(detections.allSatisfy { $0["thing"] != nil && $0["score"] != nil })
+            case "image_segmenter":
+                // Resize(256), CenterCrop(224): per pixel [class, probability], [224][224][2].
+                guard case .array(let rows)? = reply.json else {
+                    Issue.record("not a [H][W][2] list: \(reply.text.prefix(200))")
+                    return
+                }
+                #expect(rows.count == 224)
+                #expect(rows.allSatisfy { if case .array(let pixels) = $0 { pixels.count == 224 } else { false } })
+                #expect(rows[0][0]?[1] != nil && rows[0][0]?[2] == nil)
             default:
                 #expect(reply.json?["negative"] != nil && reply.json?["neutral"] != nil && reply.json?["positive"] != nil)
             }

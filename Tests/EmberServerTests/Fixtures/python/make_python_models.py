@@ -2,7 +2,8 @@
 tiny_cnn_state.pt (the state_dict of tiny_cnn.TinyCNN, seed 0) and index_to_name.json;
 detector/ (tiny_detector.TinyDetector's state_dict, its class scores biased so that detections pass
 the object_detector handler's 0.5 threshold, and labels); text/ (tiny_text.TinyText's state_dict, a
-source_vocab.pt of words and bigrams, unknown tokens mapping to 0, and labels)."""
+source_vocab.pt of words and bigrams, unknown tokens mapping to 0, and labels); segmenter/
+(tiny_segmenter.TinySegmenter's state_dict)."""
 import collections
 import json
 import os
@@ -13,6 +14,7 @@ import torch
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from tiny_cnn import TinyCNN  # noqa: E402
 from tiny_detector import TinyDetector  # noqa: E402
+from tiny_segmenter import TinySegmenter  # noqa: E402
 from tiny_text import TinyText  # noqa: E402
 
 out = sys.argv[1]
@@ -42,3 +44,8 @@ torch.save(collections.defaultdict(int, {token: index + 1 for index, token in en
            os.path.join(text_dir, "source_vocab.pt"))
 with open(os.path.join(text_dir, "index_to_name.json"), "w") as f:
     json.dump({"0": "negative", "1": "neutral", "2": "positive"}, f)
+
+segmenter_dir = os.path.join(out, "segmenter")
+os.makedirs(segmenter_dir, exist_ok=True)
+torch.manual_seed(0)
+torch.save(TinySegmenter().state_dict(), os.path.join(segmenter_dir, "tiny_segmenter_state.pt"))
