@@ -166,6 +166,21 @@ import Testing
         #expect(machine.activeWorkers.map(\.id) == [9001])
     }
 
+    @Test func eachIntermediateChunkRestartsTheResponseTimeout() {
+        var machine = ready(timeout: .seconds(1))
+        _ = submit(&machine, "a", id: 1, at: 0)
+        machine.batchProgressed(9000, now: at(800))
+        // The tick armed for t=1 s finds nothing due and asks for the new deadline.
+        #expect(steps(machine.tick(now: at(1000))) == [.tick(at(1800))])
+        machine.batchProgressed(9000, now: at(1700))
+        #expect(work(machine.tick(now: at(1800))).isEmpty)
+        #expect(work(machine.tick(now: at(2700))) == [.fail(["a"], .workerDied(worker: 9000)), .stop(9000), .start(9001)])
+        // The next batch's clock starts at its own dispatch, not at the last batch's chunk.
+        _ = machine.workerReady(9001, now: at(2800))
+        machine.batchProgressed(9001, now: at(2900))  // idle: ignored
+        #expect(submit(&machine, "b", id: 2, at: 3000).contains(.tick(at(4000))))
+    }
+
     // MARK: Scaling
 
     @Test func aRetiringWorkerServesTheQueueWhileNoOtherWorkerIsActive() {

@@ -72,6 +72,15 @@ extension WorkerPool {
             var retiring = false
             /// Whether its previous batch was full (``BatchPolicy``'s "under load").
             var lastBatchFull = false
+            /// The last intermediate chunk of its running batch: `responseTimeout` counts from it, as
+            /// TorchServe waits `responseTimeout` for each message of a streamed answer.
+            var lastProgress: Instant?
+
+            /// When its running batch times out, if it is busy.
+            func timeoutDeadline(_ timeout: Duration) -> Instant? {
+                guard case .busy(_, let started) = phase else { return nil }
+                return Swift.max(started, lastProgress ?? started) + timeout
+            }
 
             var isReady: Bool {
                 switch phase {
@@ -237,6 +246,12 @@ extension WorkerPool {
             return actions
         }
 
+        /// The worker sent an intermediate chunk of its batch's answer: its `responseTimeout` restarts.
+        mutating func batchProgressed(_ id: Int, now: Instant) {
+            guard let index = index(of: id), workers[index].isBusy else { return }
+            workers[index].lastProgress = now
+        }
+
         // MARK: Time
 
         /// Fails batches past `responseTimeout` (replacing their workers), dispatches batches whose
@@ -247,7 +262,8 @@ extension WorkerPool {
             var expired = false
             let timeout = responseTimeout
             workers.removeAll { worker in
-                guard case .busy(let batch, let started) = worker.phase, now - started >= timeout else { return false }
+                guard case .busy(let batch, _) = worker.phase, let deadline = worker.timeoutDeadline(timeout), now >= deadline
+                else { return false }
                 actions.append(.fail(batch, .workerDied(worker: worker.id)))
                 actions.append(.stopWorker(id: worker.id))
                 expired = true
@@ -449,6 +465,7 @@ extension WorkerPool {
                 queue.removeFirst(batch.count)
                 workers[index].phase = .busy(batch, started: now)
                 workers[index].lastBatchFull = batch.count >= policy.batchSize
+                workers[index].lastProgress = nil
                 actions.append(.run(batch, worker: workers[index].id))
             }
         }
@@ -471,7 +488,7 @@ extension WorkerPool {
             func consider(_ instant: Instant) { earliest = earliest.map { Swift.min($0, instant) } ?? instant }
             for worker in workers {
                 switch worker.phase {
-                case .busy(_, let started): consider(started + responseTimeout)
+                case .busy: if let deadline = worker.timeoutDeadline(responseTimeout) { consider(deadline) }
                 case .awaitingLaunch(let notBefore) where load == .loaded: consider(notBefore)
                 default: break
                 }

@@ -335,6 +335,7 @@ extension WorkerPool: PoolWorkerEvents {
 
     public func workerStreamed(_ id: Int, requestID: String, _ chunk: InferenceOutput) {
         let (stream, opened): (ResponseStream?, Request?) = condition.withLock {
+            machine.batchProgressed(id, now: PoolInstant.now)
             guard let batch = machine.batch(of: id),
                 let job = batch.first(where: { requests[$0.id]?.input.requestID == requestID }),
                 var request = requests[job.id]
