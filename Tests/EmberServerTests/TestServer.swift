@@ -87,6 +87,8 @@ struct TestServer: Sendable {
             inference_address=http://127.0.0.1:0
             management_address=http://127.0.0.1:0
             metrics_address=http://127.0.0.1:0
+            grpc_inference_port=0
+            grpc_management_port=0
             model_store=\(store.path)
             enable_model_api=true
             \(extra)
