@@ -9,7 +9,8 @@ import ServiceLifecycle
 
 /// Builds the two gRPC listeners (each a `Service` for the server's one ServiceGroup): inference
 /// (TorchServe's InferenceAPIsService and the OIP GRPCInferenceService, default 7070) and management
-/// (ManagementAPIsService, default 7071). Messages are limited to `max_request_size`; TLS serves the
+/// (ManagementAPIsService, default 7071). Messages are limited to `max_request_size`
+/// (``MessageSizeLimit``); TLS serves the
 /// same PEM files as the HTTPS listeners.
 public struct GRPCListeners: Sendable {
     /// The PEM files of `enable_grpc_ssl`.
@@ -86,10 +87,10 @@ public struct GRPCListeners: Sendable {
             } else {
                 .plaintext
             }
-        let maxRequestSize = settings.maxRequestSize
+        let transportLimit = MessageSizeLimit.transportLimit(settings.maxRequestSize)
         let transport = HTTP2ServerTransport.Posix(
             address: try Self.address(host: host, port: port), transportSecurity: security,
-            config: .defaults { $0.rpc.maxRequestPayloadSize = maxRequestSize })
+            config: .defaults { $0.rpc.maxRequestPayloadSize = transportLimit })
         let interceptors: [any ServerInterceptor] =
             settings.tokenAuthorization.map { [TokenInterceptor(tokens: $0, scope: scope, open: open, accessLog: accessLog)] }
             ?? []

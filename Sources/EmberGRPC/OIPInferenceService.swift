@@ -109,6 +109,7 @@ struct OIPInferenceService: Inference_GRPCInferenceService.SimpleServiceProtocol
     {
         try await call.run(context) { info in
             let started = ContinuousClock.now
+            try MessageSizeLimit.check(request, limit: settings.maxRequestSize)
             let model = request.modelName
             let version = request.modelVersion.isEmpty ? nil : request.modelVersion
             let tensors: TensorRequest

@@ -108,6 +108,7 @@ struct TorchServeInferenceService: Org_Pytorch_Serve_Grpc_Inference_InferenceAPI
     /// `body`) entry is the handler's input, as a form field is over REST.
     private func predict(_ request: Request, info: GRPCCall.Info) async throws -> [UInt8] {
         let started = ContinuousClock.now
+        try MessageSizeLimit.check(request, limit: settings.maxRequestSize)
         let model = request.modelName
         guard !model.isEmpty else { throw ServerError.badRequest("Parameter model_name is required.") }
         let version = request.modelVersion.isEmpty ? nil : request.modelVersion

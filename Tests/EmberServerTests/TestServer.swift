@@ -19,6 +19,8 @@ struct TestServer: Sendable {
     let inference: Int
     let management: Int
     let metricsPort: Int
+    let grpcInference: Int
+    let grpcManagement: Int
     let registry: ModelRegistry
     let modelStore: URL
 
@@ -126,6 +128,7 @@ struct TestServer: Sendable {
             let bound = await built.ports.ready()
             let server = TestServer(
                 inference: bound.inference, management: bound.management, metricsPort: bound.metrics,
+                grpcInference: bound.grpcInference, grpcManagement: bound.grpcManagement,
                 registry: built.registry, modelStore: store)
             do {
                 let result = try await body(server)

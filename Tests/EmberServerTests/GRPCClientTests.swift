@@ -1,0 +1,64 @@
+import EmberArchive
+import EmberHTTP
+import Foundation
+import Testing
+
+/// The gRPC listeners against the real server with real clients (`Fixtures/grpc_client.py`, in the
+/// project's Python environment): a grpcio client that grpcio-tools generates from protos/ at run
+/// time for TorchServe's inference and management services, and Triton's tritonclient.grpc and
+/// perf_analyzer (`-i grpc`) for the Open Inference Protocol service.
+@Suite(.serialized) struct GRPCClientTests {
+    static let protos = OIPClientTests.repository.appendingPathComponent("protos")
+    static let script = TestServer.fixture("EmberServerTests/Fixtures/grpc_client.py").path
+
+    /// Ping, predictions, both streams, management, tritonclient and perf_analyzer; bad input answered
+    /// with clear codes and the server still serving.
+    @Test func torchServeAndTritonClientsWorkOverGRPC() async throws {
+        let python = try await offThePool { try OIPClientTests.python() }
+        let fixtures = try OIPClientTests.clientFixtures()
+        defer { try? FileManager.default.removeItem(at: fixtures) }
+        try await TestServer.with(models: ["mlp.mar"]) { server in
+            let examples = OIPClientTests.repository.appendingPathComponent("examples/mlp")
+            // The example MLP (16 features, 10 classes), and the same model as version "1" for
+            // perf_analyzer, which reads the statistics of integer versions only.
+            for (name, version) in [("example_mlp", "1.0"), ("perf_mlp", "1")] {
+                try ArchiveWriter(
+                    modelName: name, version: version, handler: examples.appendingPathComponent("mlp-handler.yaml").path,
+                    serializedFile: examples.appendingPathComponent("mlp.pt"), exportPath: server.modelStore,
+                    configFile: examples.appendingPathComponent("model-config.yaml")
+                ).write()
+                let registered = try await server.manage("POST", "/models?url=\(name).mar&synchronous=true")
+                #expect(registered.status == 200, "\(registered.text)")
+            }
+            let arguments = [
+                Self.script, "--mode", "main", "--inference", "127.0.0.1:\(server.grpcInference)",
+                "--management", "127.0.0.1:\(server.grpcManagement)", "--rest", "127.0.0.1:\(server.inference)",
+                "--metrics", "127.0.0.1:\(server.metricsPort)", "--protos", Self.protos.path,
+                "--fixtures", fixtures.path, "--model-store", server.modelStore.path, "--perf-analyzer",
+            ]
+            let result = try await offThePool { try OIPClientTests.run(python, arguments) }
+            #expect(result.status == 0, "\(result.text)")
+            #expect(result.text.contains(", 0 failing"), "\(result.text)")
+            // After every bad request, REST still serves too.
+            #expect(try await server.request("GET", port: server.inference, "/ping").status == 200)
+        }
+    }
+
+    /// Token authorization on (keys from the `authorization: Bearer` metadata, per listener) and the
+    /// model API off (register/unregister PERMISSION_DENIED).
+    @Test func tokensAndModelAPIControlOverGRPC() async throws {
+        let python = try await offThePool { try OIPClientTests.python() }
+        let tokens = TokenAuthorization()
+        try await TestServer.with(models: ["mlp.mar"], extraConfiguration: "enable_model_api=false", tokens: tokens) { server in
+            let arguments = [
+                Self.script, "--mode", "tokens", "--inference", "127.0.0.1:\(server.grpcInference)",
+                "--management", "127.0.0.1:\(server.grpcManagement)", "--protos", Self.protos.path,
+                "--inference-key", tokens.token(for: .inference).key,
+                "--management-key", tokens.token(for: .management).key,
+            ]
+            let result = try await offThePool { try OIPClientTests.run(python, arguments) }
+            #expect(result.status == 0, "\(result.text)")
+            #expect(result.text.contains(", 0 failing"), "\(result.text)")
+        }
+    }
+}
