@@ -61,4 +61,26 @@ import Testing
             #expect(result.text.contains(", 0 failing"), "\(result.text)")
         }
     }
+
+    /// `enable_grpc_ssl=true`: both gRPC listeners serve TLS with `certificate_file`/`private_key_file`.
+    @Test(.enabled(if: TLSTests.toolsAvailable(), "needs the openssl command line tool"))
+    func grpcListenersServeTLSWhenEnabled() async throws {
+        let python = try await offThePool { try OIPClientTests.python() }
+        let directory = try TLSTests.makeCertificate()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let certificate = directory.appendingPathComponent("cert.pem").path
+        let extra = "enable_grpc_ssl=true\ncertificate_file=\(certificate)\nprivate_key_file=\(directory.appendingPathComponent("key.pem").path)"
+        try await TestServer.with(models: ["mlp.mar"], extraConfiguration: extra) { server in
+            let arguments = [
+                Self.script, "--mode", "tls", "--inference", "127.0.0.1:\(server.grpcInference)",
+                "--management", "127.0.0.1:\(server.grpcManagement)", "--protos", Self.protos.path,
+                "--root-certificate", certificate,
+            ]
+            let result = try await offThePool { try OIPClientTests.run(python, arguments) }
+            #expect(result.status == 0, "\(result.text)")
+            #expect(result.text.contains(", 0 failing"), "\(result.text)")
+            // The REST listeners stay plain HTTP.
+            #expect(try await server.request("GET", port: server.inference, "/ping").status == 200)
+        }
+    }
 }

@@ -25,7 +25,7 @@ import grpc
 import numpy as np
 import torch
 
-CHECKS = {"main": [], "tokens": []}
+CHECKS = {"main": [], "tokens": [], "tls": []}
 
 
 def check(mode, name):
@@ -85,8 +85,14 @@ class Context:
         self.management_pb2 = management_pb2
         # Room for the oversized-message checks: the client's own limit must not be what refuses them.
         options = [("grpc.max_send_message_length", 64 << 20), ("grpc.max_receive_message_length", 64 << 20)]
-        self.inference_channel = grpc.insecure_channel(arguments.inference, options=options)
-        self.management_channel = grpc.insecure_channel(arguments.management, options=options)
+        if arguments.root_certificate:
+            with open(arguments.root_certificate, "rb") as f:
+                credentials = grpc.ssl_channel_credentials(root_certificates=f.read())
+            self.inference_channel = grpc.secure_channel(arguments.inference, credentials, options=options)
+            self.management_channel = grpc.secure_channel(arguments.management, credentials, options=options)
+        else:
+            self.inference_channel = grpc.insecure_channel(arguments.inference, options=options)
+            self.management_channel = grpc.insecure_channel(arguments.management, options=options)
         self.inference = inference_pb2_grpc.InferenceAPIsServiceStub(self.inference_channel)
         self.management = management_pb2_grpc.ManagementAPIsServiceStub(self.management_channel)
         self.fixtures = arguments.fixtures
@@ -477,6 +483,24 @@ def _(ctx):
     expect(scaled.msg, scaled)
 
 
+# MARK: enable_grpc_ssl
+
+
+@check("tls", "both listeners serve TLS with the configured certificate; plaintext gets no answer")
+def _(ctx):
+    from google.protobuf import empty_pb2
+
+    expect(json.loads(ctx.inference.Ping(empty_pb2.Empty(), timeout=30).health) == {"status": "Healthy"}, "ping")
+    answer = json.loads(ctx.predict("mlp", b"[1, 1, 1, 1]").prediction)
+    expect(answer is not None, answer)
+    listed = json.loads(ctx.management.ListModels(ctx.management_pb2.ListModelsRequest(), timeout=30).msg)
+    expect([model["modelName"] for model in listed["models"]] == ["mlp"], listed)
+    import inference_pb2_grpc
+
+    plain = inference_pb2_grpc.InferenceAPIsServiceStub(grpc.insecure_channel(ctx.arguments.inference))
+    expect_code(lambda: plain.Ping(empty_pb2.Empty(), timeout=5), grpc.StatusCode.UNAVAILABLE)
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--mode", choices=sorted(CHECKS), required=True)
@@ -489,6 +513,7 @@ def main():
     parser.add_argument("--model-store")
     parser.add_argument("--inference-key")
     parser.add_argument("--management-key")
+    parser.add_argument("--root-certificate")
     parser.add_argument("--perf-analyzer", action="store_true")
     arguments = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="ember-grpc-stubs-") as stubs:
