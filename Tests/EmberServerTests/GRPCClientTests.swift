@@ -44,12 +44,18 @@ import Testing
         }
     }
 
-    /// Token authorization on (keys from the `authorization: Bearer` metadata, per listener) and the
-    /// model API off (register/unregister PERMISSION_DENIED).
+    /// Token authorization on (keys from the `authorization: Bearer` metadata, per listener, the health
+    /// calls open with `health_probes_without_token`) and the model API off (register/unregister
+    /// PERMISSION_DENIED).
     @Test func tokensAndModelAPIControlOverGRPC() async throws {
         let python = try await offThePool { try OIPClientTests.python() }
         let tokens = TokenAuthorization()
-        try await TestServer.with(models: ["mlp.mar"], extraConfiguration: "enable_model_api=false", tokens: tokens) { server in
+        let lines = AccessLogTests.Collected()
+        let accessLog = AccessLog(sink: .init { bytes in lines.bytes.withLock { $0 += bytes } }, flushInterval: .milliseconds(20))
+        try await TestServer.with(
+            models: ["mlp.mar"], extraConfiguration: "enable_model_api=false\nhealth_probes_without_token=true", tokens: tokens,
+            accessLog: accessLog
+        ) { server in
             let arguments = [
                 Self.script, "--mode", "tokens", "--inference", "127.0.0.1:\(server.grpcInference)",
                 "--management", "127.0.0.1:\(server.grpcManagement)", "--protos", Self.protos.path,
@@ -60,6 +66,12 @@ import Testing
             #expect(result.status == 0, "\(result.text)")
             #expect(result.text.contains(", 0 failing"), "\(result.text)")
         }
+        // Every call has its access-log line with its gRPC status: 7 PERMISSION_DENIED, 0 OK.
+        accessLog.close()
+        let text = lines.text
+        #expect(text.contains(#""POST /org.pytorch.serve.grpc.management.ManagementAPIsService/ListModels gRPC" 7 "#), "\(text)")
+        #expect(text.contains(#""POST /org.pytorch.serve.grpc.management.ManagementAPIsService/ListModels gRPC" 0 "#), "\(text)")
+        #expect(text.contains(#""POST /org.pytorch.serve.grpc.inference.InferenceAPIsService/Predictions gRPC" 0 "#), "\(text)")
     }
 
     /// `enable_grpc_ssl=true`: both gRPC listeners serve TLS with `certificate_file`/`private_key_file`.

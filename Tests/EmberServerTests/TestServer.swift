@@ -103,7 +103,7 @@ struct TestServer: Sendable {
     static func with<T: Sendable>(
         models: [String] = ["mlp.mar", "slow.mar", "classifier.mar"], extraConfiguration: String = "",
         tokens: TokenAuthorization? = nil, snapshots: SnapshotStore? = nil, inferenceTLS: TLSCredentials? = nil,
-        _ body: @Sendable (TestServer) async throws -> T
+        accessLog: AccessLog? = nil, _ body: @Sendable (TestServer) async throws -> T
     ) async throws -> T {
         let store = try makeModelStore()
         defer { try? FileManager.default.removeItem(at: store) }
@@ -121,7 +121,7 @@ struct TestServer: Sendable {
             fetcher: nil, logger: logger,
             options: ServerOptions(
                 tls: inferenceTLS, tokens: tokens, snapshots: snapshots.map { .init(store: $0, configuration: configuration) },
-                metrics: metrics))
+                accessLog: accessLog, metrics: metrics))
         let group = built.group
         return try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await group.run() }

@@ -455,14 +455,22 @@ def _(ctx):
     expect("prediction" in answer or isinstance(answer, (list, dict)), answer)
 
 
-@check("tokens", "the OIP service needs the inference key too")
+@check("tokens", "the OIP service needs the inference key too; the health calls need none (health_probes_without_token)")
 def _(ctx):
+    from google.protobuf import empty_pb2
     from tritonclient.grpc import service_pb2, service_pb2_grpc
 
     stub = service_pb2_grpc.GRPCInferenceServiceStub(ctx.inference_channel)
-    expect_code(lambda: stub.ServerLive(service_pb2.ServerLiveRequest(), timeout=30), grpc.StatusCode.PERMISSION_DENIED)
-    live = stub.ServerLive(service_pb2.ServerLiveRequest(), metadata=bearer(ctx.arguments.inference_key), timeout=30)
-    expect(live.live, live)
+    expect_code(lambda: stub.ServerMetadata(service_pb2.ServerMetadataRequest(), timeout=30),
+                grpc.StatusCode.PERMISSION_DENIED)
+    expect_code(lambda: stub.ModelReady(service_pb2.ModelReadyRequest(name="mlp"), timeout=30),
+                grpc.StatusCode.PERMISSION_DENIED)
+    ready = stub.ModelReady(service_pb2.ModelReadyRequest(name="mlp"), metadata=bearer(ctx.arguments.inference_key),
+                            timeout=30)
+    expect(ready.ready, ready)
+    expect(stub.ServerLive(service_pb2.ServerLiveRequest(), timeout=30).live, "ServerLive without a key")
+    expect(stub.ServerReady(service_pb2.ServerReadyRequest(), timeout=30).ready, "ServerReady without a key")
+    expect(json.loads(ctx.inference.Ping(empty_pb2.Empty(), timeout=30).health) == {"status": "Healthy"}, "Ping")
 
 
 @check("tokens", "management needs the management key; with it, the model API being off is PERMISSION_DENIED")
