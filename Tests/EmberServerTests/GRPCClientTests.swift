@@ -59,8 +59,9 @@ import Testing
             let arguments = [
                 Self.script, "--mode", "tokens", "--inference", "127.0.0.1:\(server.grpcInference)",
                 "--management", "127.0.0.1:\(server.grpcManagement)", "--protos", Self.protos.path,
-                "--inference-key", tokens.token(for: .inference).key,
-                "--management-key", tokens.token(for: .management).key,
+                // One argument each: a key may start with "-".
+                "--inference-key=\(tokens.token(for: .inference).key)",
+                "--management-key=\(tokens.token(for: .management).key)",
             ]
             let result = try await offThePool { try OIPClientTests.run(python, arguments) }
             #expect(result.status == 0, "\(result.text)")
