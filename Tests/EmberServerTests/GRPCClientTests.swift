@@ -96,4 +96,36 @@ import Testing
             #expect(try await server.request("GET", port: server.inference, "/ping").status == 200)
         }
     }
+
+    /// A graceful shutdown lets a gRPC call in flight finish, as it does for REST requests: the call is
+    /// queued on the slow model, the shutdown starts, the client gets its answer.
+    @Test func aCallInFlightIsAnsweredDuringGracefulShutdown() async throws {
+        let python = try await offThePool { try OIPClientTests.python() }
+        try await TestServer.with(models: ["slow.mar"]) { server in
+            let arguments = [
+                Self.script, "--mode", "drain", "--inference", "127.0.0.1:\(server.grpcInference)",
+                "--management", "127.0.0.1:\(server.grpcManagement)", "--protos", Self.protos.path, "--rounds", "1500",
+            ]
+            async let call = offThePool { try OIPClientTests.run(python, arguments) }
+            // Wait until the call has reached the model (counted), then start the shutdown.
+            let deadline = ContinuousClock.now + .seconds(60)
+            var counted = false
+            while !counted, ContinuousClock.now < deadline {
+                let metrics = try await server.request("GET", port: server.metricsPort, "/metrics").text
+                counted = metrics.split(separator: "\n").contains {
+                    $0.hasPrefix("ts_inference_requests_total{") && $0.contains("model_name=\"slow\"") && $0.hasSuffix(" 1.0")
+                }
+                if !counted { try await Task.sleep(for: .milliseconds(20)) }
+            }
+            #expect(counted)
+            let shutdownStarted = Date().timeIntervalSince1970
+            await server.beginShutdown()
+            let result = try await call
+            // The answer came, and after the shutdown had started (the call was in flight then).
+            let answeredAt = result.text.firstMatch(of: /at epoch ([0-9.]+)/).flatMap { Double($0.1) }
+            #expect((answeredAt ?? 0) > shutdownStarted, "\(result.text)")
+            #expect(result.status == 0, "\(result.text)")
+            #expect(result.text.contains(", 0 failing"), "\(result.text)")
+        }
+    }
 }

@@ -23,6 +23,8 @@ struct TestServer: Sendable {
     let grpcManagement: Int
     let registry: ModelRegistry
     let modelStore: URL
+    /// Starts the graceful shutdown that `with` otherwise starts after the body (for drain tests).
+    let beginShutdown: @Sendable () async -> Void
 
     static let testsDirectory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
 
@@ -129,7 +131,7 @@ struct TestServer: Sendable {
             let server = TestServer(
                 inference: bound.inference, management: bound.management, metricsPort: bound.metrics,
                 grpcInference: bound.grpcInference, grpcManagement: bound.grpcManagement,
-                registry: built.registry, modelStore: store)
+                registry: built.registry, modelStore: store, beginShutdown: { await group.triggerGracefulShutdown() })
             do {
                 let result = try await body(server)
                 await group.triggerGracefulShutdown()

@@ -25,7 +25,7 @@ import grpc
 import numpy as np
 import torch
 
-CHECKS = {"main": [], "tokens": [], "tls": []}
+CHECKS = {"main": [], "tokens": [], "tls": [], "drain": []}
 
 
 def check(mode, name):
@@ -491,6 +491,19 @@ def _(ctx):
     expect(scaled.msg, scaled)
 
 
+# MARK: graceful shutdown
+
+
+@check("drain", "a call in flight when the graceful shutdown starts is answered")
+def _(ctx):
+    # The test's slow model doubles its input after input[0][0] rounds of work: long enough for the
+    # Swift side to start the shutdown while this call runs.
+    started = time.monotonic()
+    answer = json.loads(ctx.predict("slow", f"[{ctx.arguments.rounds}, 21]".encode()).prediction)
+    expect(answer == [[2 * ctx.arguments.rounds, 42]] or answer == [2 * ctx.arguments.rounds, 42], answer)
+    return f"answered after {time.monotonic() - started:.2f} s, at epoch {time.time():.3f}"
+
+
 # MARK: enable_grpc_ssl
 
 
@@ -522,6 +535,7 @@ def main():
     parser.add_argument("--inference-key")
     parser.add_argument("--management-key")
     parser.add_argument("--root-certificate")
+    parser.add_argument("--rounds", type=int, default=0)
     parser.add_argument("--perf-analyzer", action="store_true")
     arguments = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="ember-grpc-stubs-") as stubs:
