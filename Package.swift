@@ -33,7 +33,7 @@ if let root = libtorchRoot {
 
 let package = Package(
     name: "Ember",
-    platforms: [.macOS(.v14)],
+    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "ember", targets: ["ember"]),
         .executable(name: "ember-archiver", targets: ["ember-archiver"]),
@@ -53,6 +53,10 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio-extras", from: "1.35.2"),
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/grpc/grpc-swift-2", from: "2.4.3"),
+        .package(url: "https://github.com/grpc/grpc-swift-nio-transport", from: "2.9.2"),
+        .package(url: "https://github.com/grpc/grpc-swift-protobuf", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
     ],
     targets: [
         // C++17 over libtorch behind a plain C header; the only code that includes torch headers.
@@ -132,6 +136,31 @@ let package = Package(
             ]
         ),
 
+        // Swift generated from protos/ by scripts/generate-grpc.sh (committed; CI never runs the generators).
+        .target(
+            name: "EmberGRPCProtos",
+            dependencies: [
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ]
+        ),
+
+        // The two gRPC listeners: TorchServe's inference and management services and the Open
+        // Inference Protocol's GRPCInferenceService, over the same ModelService as the HTTP listeners.
+        .target(
+            name: "EmberGRPC",
+            dependencies: [
+                "EmberCore", "EmberHTTP", "EmberGRPCProtos",
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
+                .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+
         // Fakes for tests without libtorch: a model service for the listeners, a backend for the registry.
         .target(name: "EmberTesting", dependencies: ["EmberCore", "EmberHTTP", "EmberArchive"]),
 
@@ -154,7 +183,7 @@ let package = Package(
         .target(
             name: "EmberServer",
             dependencies: [
-                "EmberCore", "EmberHTTP", "EmberTorch", "EmberArchive", "TorchBackend", "EmberPython",
+                "EmberCore", "EmberHTTP", "EmberGRPC", "EmberTorch", "EmberArchive", "TorchBackend", "EmberPython",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -196,7 +225,8 @@ let package = Package(
 // Swift 7's rules now: `any` spelled out for existentials everywhere; in the server's own modules, a
 // file uses a module's members only when it imports that module, so each dependency is declared
 // where it is used (tests import what they need, without the check).
-for target in package.targets where target.type != .system && target.name != "CTorchShim" {
+// Generated code is left as its generator writes it.
+for target in package.targets where target.type != .system && !["CTorchShim", "EmberGRPCProtos"].contains(target.name) {
     var features: [SwiftSetting] = [.enableUpcomingFeature("ExistentialAny")]
     if target.type != .test { features.append(.enableUpcomingFeature("MemberImportVisibility")) }
     target.swiftSettings = (target.swiftSettings ?? []) + features

@@ -204,14 +204,18 @@ def server_env(**overrides):
 
 
 def write_config(path, ports, model_store, extra=""):
-    """A config.properties on loopback ports (inference, management, metrics), model API on, token
-    authorization off; `extra` lines are appended."""
+    """A config.properties on loopback ports (inference, management, metrics, and the two gRPC
+    listeners: ports[3] and ports[4], free ones when not given), model API on, token authorization
+    off; `extra` lines are appended."""
+    grpc_ports = list(ports[3:5]) if len(ports) >= 5 else free_ports(2)
     with open(path, "w") as f:
         f.write(
             "# written by benchmarks/common.py\n"
             f"inference_address=http://127.0.0.1:{ports[0]}\n"
             f"management_address=http://127.0.0.1:{ports[1]}\n"
             f"metrics_address=http://127.0.0.1:{ports[2]}\n"
+            f"grpc_inference_port={grpc_ports[0]}\n"
+            f"grpc_management_port={grpc_ports[1]}\n"
             f"model_store={model_store}\n"
             "enable_model_api=true\n"
             "disable_token_authorization=true\n"

@@ -1,9 +1,11 @@
 #!/usr/bin/env python3
-"""Triton's perf_analyzer against Ember over the Open Inference Protocol (HTTP, binary tensors).
+"""Triton's perf_analyzer against Ember over the Open Inference Protocol (HTTP with binary tensors,
+and gRPC: inference.GRPCInferenceService on the gRPC inference listener).
 
     make bench                     # runs benchmarks/run.py, then this script
     PYTHON=$(scripts/install-python-env.sh --quiet | tail -1)
-    $PYTHON benchmarks/perf_analyzer.py [--models mlp,resnet18] [--concurrency 1,8,32] [--seconds 5]
+    $PYTHON benchmarks/perf_analyzer.py [--models mlp,resnet18] [--concurrency 1,8,32] [--seconds 5] \
+        [--protocols http,grpc]
 
 Archives the example models as version 1 (their model-config.yaml batching: batch 8,
 5 ms and 10 ms), runs perf_analyzer's default OIP mode for each model and concurrency, and prints a
@@ -48,9 +50,9 @@ def perf_analyzer_command():
     return binary, env
 
 
-def run_one(binary, env, port, model, concurrency, seconds, work, stability):
-    report = os.path.join(work, f"{model}-{concurrency}.csv")
-    argv = [binary, "-m", model, "-u", f"127.0.0.1:{port}", "-i", "http", "--concurrency-range", str(concurrency),
+def run_one(binary, env, port, model, concurrency, seconds, work, stability, protocol="http"):
+    report = os.path.join(work, f"{model}-{concurrency}-{protocol}.csv")
+    argv = [binary, "-m", model, "-u", f"127.0.0.1:{port}", "-i", protocol, "--concurrency-range", str(concurrency),
             "--measurement-interval", str(seconds * 1000), "--max-trials", "6", "--stability-percentage", str(stability), "-f", report, "--verbose-csv"]
     done = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=seconds * 12 + 120)
     output = done.stdout + done.stderr
@@ -86,6 +88,7 @@ def main():
     parser.add_argument("--seconds", type=int, default=5, help="perf_analyzer's measurement interval (default 5)")
     parser.add_argument("--stability", type=float, default=25,
                         help="perf_analyzer's --stability-percentage (default 25; its own 10 rarely holds on a shared 2-core VM)")
+    parser.add_argument("--protocols", default="http,grpc", help="perf_analyzer's -i values (default http,grpc)")
     parser.add_argument("--ember-bin", default=EMBER)
     args = parser.parse_args()
     stop_on_exit()
@@ -97,7 +100,11 @@ def main():
     for model in models:
         subprocess.run([ARCHIVER, "--model-name", model, "--version", "1", *SOURCES[model], "--export-path", store],
                        cwd=ROOT, check=True, capture_output=True, timeout=600)
-    ports = free_ports(3)
+    ports = free_ports(5)
+    protocol_ports = {"http": ports[0], "grpc": ports[3]}
+    protocols = [p for p in args.protocols.split(",") if p]
+    if not set(protocols) <= set(protocol_ports):
+        raise SystemExit(f"--protocols: http and/or grpc, got {args.protocols}")
     config = os.path.join(work, "config.properties")
     write_config(config, ports, store)
     argv = [args.ember_bin, "--start", "--foreground", "--model-store", store, "--models",
@@ -109,18 +116,20 @@ def main():
     rows = []
     for model in models:
         for concurrency in [int(c) for c in args.concurrency.split(",") if c]:
-            log(f"{model} concurrency {concurrency}")
-            rows.append((model, concurrency, run_one(binary, env, ports[0], model, concurrency, args.seconds, work, args.stability)))
+            for protocol in protocols:
+                log(f"{model} concurrency {concurrency} over {protocol}")
+                rows.append((model, concurrency, protocol, run_one(binary, env, protocol_ports[protocol], model, concurrency,
+                                                                   args.seconds, work, args.stability, protocol)))
     stop_all()
-    print("\n| model | conc | infer/s | p50 ms | p99 ms | server queue µs | server compute µs | network+server µs | errors |")
-    print("|---|---|---|---|---|---|---|---|---|")
-    for model, concurrency, result in rows:
+    print("\n| model | conc | protocol | infer/s | p50 ms | p99 ms | server queue µs | server compute µs | network+server µs | errors |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    for model, concurrency, protocol, result in rows:
         if "error" in result:
-            print(f"| {model} | {concurrency} | failed: {result['error'][-200:].replace('|', '/').replace(chr(10), ' ')} |||||||")
+            print(f"| {model} | {concurrency} | {protocol} | failed: {result['error'][-200:].replace('|', '/').replace(chr(10), ' ')} |||||||")
             continue
-        print(f"| {model} | {concurrency} | {result['throughput']:,.1f} | {result['p50_ms']:.2f} | {result['p99_ms']:.2f} | "
+        print(f"| {model} | {concurrency} | {protocol} | {result['throughput']:,.1f} | {result['p50_ms']:.2f} | {result['p99_ms']:.2f} | "
               f"{result['queue_us']:,.0f} | {result['compute_us']:,.0f} | {result['network_server_us']:,.0f} | {result['errors']} |")
-    sys.exit(1 if any("error" in r for _, _, r in rows) else 0)
+    sys.exit(1 if any("error" in r for _, _, _, r in rows) else 0)
 
 
 if __name__ == "__main__":

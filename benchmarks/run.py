@@ -265,10 +265,33 @@ def measure_rss(server, match):
     return {"rss_mib": round(kib / 1024, 1), "processes": count}
 
 
+def project_python():
+    """The project's Python environment (grpcio for the gRPC load client), or None."""
+    code, output = run_cmd([os.path.join(ROOT, "scripts", "install-python-env.sh"), "--quiet"], timeout=1800, check=False)
+    lines = output.strip().splitlines()
+    return lines[-1] if code == 0 and lines else None
+
+
+def run_grpc_load(port, model, concurrency, duration):
+    """TorchServe's gRPC Predictions under `concurrency` calls in flight (benchmarks/grpc_load.py)."""
+    python = project_python()
+    if python is None:
+        return {"error": "no project Python environment (scripts/install-python-env.sh failed)"}
+    body = os.path.join(ROOT, MODELS["mlp"]["body"])
+    code, output = run_cmd([python, os.path.join(BENCH, "grpc_load.py"), "--port", str(port), "--model", model,
+                            "--body", body, "--concurrency", str(concurrency), "--seconds", str(duration)],
+                           timeout=duration * 4 + 120, check=False)
+    try:
+        return json.loads(output.strip().splitlines()[-1])
+    except (ValueError, IndexError):
+        return {"error": one_line(output)}
+
+
 def serve_and_measure(kind, argv, cwd, env, work, ports, args, rss_match=None):
     """Starts a server, measures start-up, memory, registration, then the load matrix; stops it."""
-    result = {"kind": kind, "argv": argv, "ports": ports, "startup": {}, "runs": [], "notes": []}
-    inference, management, metrics = ports
+    result = {"kind": kind, "argv": argv, "ports": ports, "startup": {}, "runs": [], "notes": [], "grpc_runs": []}
+    inference, management, metrics = ports[:3]
+    grpc_inference = ports[3] if len(ports) > 3 else None
     server = Server(kind, argv, cwd, env, os.path.join(work, f"{kind}.log"))
     result["log"] = server.log_path
     try:
@@ -358,6 +381,13 @@ def serve_and_measure(kind, argv, cwd, env, work, ports, args, rss_match=None):
                     result["runs"].append(run)
                     log(f"{kind} {name} c={conc}: " + (f"{run['req_per_s']:.1f} req/s p50 {run['p50_ms']:.2f} ms "
                         f"p99 {run['p99_ms']:.2f} ms errors {run['errors']}" if "error" not in run else run["error"]))
+                    if grpc_inference and model == "mlp" and conc in args.grpc_concurrency:
+                        grpc_run = run_grpc_load(grpc_inference, name, conc, args.duration)
+                        grpc_run.update({"model": model, "batch": batch, "concurrency": conc})
+                        result["grpc_runs"].append(grpc_run)
+                        log(f"{kind} {name} gRPC c={conc}: " + (f"{grpc_run['req_per_s']:.1f} req/s p50 "
+                            f"{grpc_run['p50_ms']:.2f} ms errors {grpc_run['errors']}" if "error" not in grpc_run
+                            else grpc_run["error"]))
                     if not server.alive():
                         break
                 http_request("DELETE", management, f"/models/{name}", timeout=120)
@@ -373,7 +403,7 @@ def run_ember(args, work):
     ok, note = ensure_ember_archives(args.ember_model_store)
     if not ok:
         return {"kind": "ember", "error": note, "runs": [], "startup": {}, "notes": []}
-    ports = free_ports(3)
+    ports = free_ports(5)
     config = os.path.join(work, "ember-config.properties")
     write_config(config, ports, os.path.join(ROOT, args.ember_model_store), CONFIG_EXTRA)
     argv = [args.ember_bin, "--start", "--foreground", "--model-store", args.ember_model_store, "--models",
@@ -441,9 +471,7 @@ def run_torchserve(args, work):
     # TorchServe also opens two gRPC ports (7070/7071 by default) and names its workers' Unix sockets
     # after initial_worker_port (9000): move them away from the defaults as well.
     worker_base = 30000 + int.from_bytes(os.urandom(2), "big") % 20000
-    write_config(config, ports[:3], store, CONFIG_EXTRA +
-                 f"grpc_inference_port={ports[3]}\ngrpc_management_port={ports[4]}\ninitial_worker_port={worker_base}\n")
-    ports = ports[:3]
+    write_config(config, ports, store, CONFIG_EXTRA + f"initial_worker_port={worker_base}\n")
     ts_work = os.path.join(work, "torchserve")
     os.makedirs(ts_work, exist_ok=True)
     argv = [os.path.join(VENV, "bin", "torchserve"), "--start", "--foreground", "--ncs", "--disable-token-auth",
@@ -467,7 +495,7 @@ def run_ember_python(args, work):
         make_torchserve_archives(store)
     except RuntimeError as error:
         return {"kind": "ember-python", "error": f"setup failed: {error}", "runs": [], "startup": {}, "notes": []}
-    ports = free_ports(3)
+    ports = free_ports(5)
     config = os.path.join(work, "ember-python-config.properties")
     write_config(config, ports, store, CONFIG_EXTRA + f"python_executable={vpython}\n")
     argv = [args.ember_bin, "--start", "--foreground", "--model-store", store, "--models", "mlp=mlp.mar",
@@ -584,6 +612,26 @@ def report(args, meta, floor, ember, torchserve, image_rows=()):
                             f"{e['req_per_s'] / t['req_per_s']:.1f}×" if ok_e and ok_t and t["req_per_s"] else "–"]
                 lines.append("| " + " | ".join(row) + " |")
     lines.append("")
+
+    grpc_rows = [(name, part, run) for name, part in (("ember", ember), ("torchserve", torchserve))
+                 for run in (part or {}).get("grpc_runs", [])]
+    if grpc_rows:
+        lines += ["gRPC: TorchServe's `Predictions` (benchmarks/grpc_load.py: grpcio, closed loop, "
+                  f"{args.duration} s, 2 client processes) beside the same server's REST row (wrk):", "",
+                  "| server | model | batching | conc | gRPC req/s | gRPC p50 ms | gRPC p99 ms | gRPC errors | REST req/s | gRPC/REST |",
+                  "|---|---|---|---|---|---|---|---|---|---|"]
+        for name, part, run in grpc_rows:
+            rest = find(part, run["model"], run["batch"], run["concurrency"])
+            ok = "error" not in run
+            ok_rest = rest is not None and "error" not in rest
+            batching = "1" if run["batch"] == 1 else str(run["batch"])
+            lines.append("| " + " | ".join([
+                name, run["model"], batching, str(run["concurrency"]),
+                fmt(run["req_per_s"]) if ok else f"failed: {one_line(run['error'], 120)}",
+                fmt(run["p50_ms"], 2) if ok else "–", fmt(run["p99_ms"], 2) if ok else "–",
+                fmt(run["errors"]) if ok else "–", fmt(rest["req_per_s"]) if ok_rest else "–",
+                f"{run['req_per_s'] / rest['req_per_s']:.2f}" if ok and ok_rest and rest["req_per_s"] else "–"]) + " |")
+        lines.append("")
 
     def startup(part, key, sub=None):
         value = (part or {}).get("startup", {}).get(key)
@@ -736,6 +784,9 @@ def main():
     parser.add_argument("--duration", type=int, default=10, help="seconds per load run (default 10)")
     parser.add_argument("--warmup", type=int, default=2, help="seconds of warm-up load per model/batching (default 2)")
     parser.add_argument("--concurrency", default="1,8,32,64", help="connections per run (default 1,8,32,64)")
+    parser.add_argument("--grpc-concurrency", default="32",
+                        help="concurrencies (among --concurrency) that also get a gRPC Predictions row for the MLP "
+                             "(default 32; empty: none)")
     parser.add_argument("--models", default="mlp,resnet18", help="models (default mlp,resnet18)")
     parser.add_argument("--batching", default="1,8", help="batch sizes to serve with (default 1,8)")
     parser.add_argument("--delay-ms", type=int, default=None, help="maxBatchDelay when batching (default: mlp 5, resnet18 10)")
@@ -749,6 +800,7 @@ def main():
     if args.quick:
         args.duration, args.concurrency, args.floor_seconds, args.warmup = 3, "1,32", 1.0, 1
     args.concurrency = [int(c) for c in args.concurrency.split(",")]
+    args.grpc_concurrency = [int(c) for c in args.grpc_concurrency.split(",") if c]
     args.batching = [int(b) for b in args.batching.split(",")]
     args.models = [m for m in args.models.split(",") if m]
     for m in args.models:

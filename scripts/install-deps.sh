@@ -3,11 +3,15 @@
 #   build     libtorch, libzip, zlib, image codecs, pkg-config, and openssl + curl for the TLS tests:
 #             enough to build and test
 #   examples  also python3-torch and python3-torchvision, to generate the example models
+#   protoc    also protobuf-compiler, only to regenerate the gRPC code (scripts/generate-grpc.sh)
 set -euo pipefail
 
 packages=(libtorch-dev libzip-dev zlib1g-dev libturbojpeg0-dev libpng-dev pkg-config openssl curl)
 if [[ "${1:-build}" == "examples" ]]; then
     packages+=(python3-torch python3-torchvision)
+fi
+if [[ "${1:-build}" == "protoc" ]]; then
+    packages+=(protobuf-compiler)
 fi
 
 missing=()

@@ -53,8 +53,11 @@ public final class AccessLog: Sendable {
         thread.start()
     }
 
-    /// Appends `"<method> <uri> HTTP/1.1" <status> <milliseconds>` for one request.
-    public func record(requestID: String, method: String, uri: String, status: Int, milliseconds: Int64) {
+    /// Appends `"<method> <uri> HTTP/1.1" <status> <milliseconds>` for one request (`protocolName`
+    /// "gRPC" for the gRPC listeners, whose status is the gRPC status code).
+    public func record(
+        requestID: String, method: String, uri: String, status: Int, milliseconds: Int64, protocolName: String = "HTTP/1.1"
+    ) {
         let now = time(nil)
         state.withLock { state in
             guard !state.closed else { return }
@@ -67,7 +70,7 @@ public final class AccessLog: Sendable {
                 state.stamp = Self.timestamp(now)
             }
             state.buffer += state.stamp
-            state.buffer += Array(" info ember: log=access request.id=\(requestID) \"\(method) \(uri) HTTP/1.1\" \(status) \(milliseconds)\n".utf8)
+            state.buffer += Array(" info ember: log=access request.id=\(requestID) \"\(method) \(uri) \(protocolName)\" \(status) \(milliseconds)\n".utf8)
         }
     }
 

@@ -1,35 +1,53 @@
 import EmberCore
 import Logging
 
-/// What every prediction route does around the model call, whatever protocol it speaks: the request is
-/// withdrawn from the queue when its client goes away, the answer is held to `max_response_size`, and
-/// TorchServe's latency series and Ember's overhead histogram are recorded under the version as the URL
-/// named it (`default` when it named none). A streamed answer (``InferenceOutput/stream``) comes back
-/// at its first chunk to a route that can stream it; for the others it is joined here first.
-struct InferenceCall: Sendable {
+/// What every prediction route does around the model call, whatever protocol it speaks (REST's
+/// /predictions, OIP infer and KServe :predict, and the gRPC services): the request is withdrawn from
+/// the queue when its client goes away, the answer is held to `max_response_size`, and TorchServe's
+/// latency series and Ember's overhead histogram are recorded under the version as the request named
+/// it (`default` when it named none). A streamed answer (``InferenceOutput/stream``) comes back at its
+/// first chunk to a caller that can stream it; for the others it is joined here first.
+public struct InferenceCall: Sendable {
     let service: any ModelService
     let metrics: ServerMetrics
 
+    public init(service: any ModelService, metrics: ServerMetrics) {
+        self.service = service
+        self.metrics = metrics
+    }
+
+    /// The HTTP routes' call: cancelled when the connection's client goes away.
     func run(
         model: String, version: String?, input: InferenceInput, info: ListenerResponder.RequestInfo,
         started: ContinuousClock.Instant, streaming: Bool = false
     ) async throws -> InferenceOutput {
-        let service = self.service
-        let submit: @Sendable () async throws -> InferenceOutput = {
-            try await service.predict(model: model, version: version, input: input)
-        }
-        var output =
+        try await run(
+            model: model, version: version, input: input, maxResponseSize: info.settings.maxResponseSize,
+            logger: info.logger, started: started, streaming: streaming
+        ) { submit in
             if let connection = info.connection { try await connection.cancellingOnDisconnect(submit) } else { try await submit() }
+        }
+    }
+
+    /// The call for any front end. `around` runs the submission (a protocol whose task is cancelled
+    /// when its client leaves, as gRPC's, passes it straight through).
+    public func run(
+        model: String, version: String?, input: InferenceInput, maxResponseSize: Int, logger: Logger,
+        started: ContinuousClock.Instant, streaming: Bool = false,
+        around: (@escaping @Sendable () async throws -> InferenceOutput) async throws -> InferenceOutput = { try await $0() }
+    ) async throws -> InferenceOutput {
+        let service = self.service
+        var output = try await around { try await service.predict(model: model, version: version, input: input) }
         if let stream = output.stream, !streaming {
-            output.body = try await stream.collect(limit: info.settings.maxResponseSize)
+            output.body = try await stream.collect(limit: maxResponseSize)
             output.stream = nil
         }
         let size = output.tensors?.reduce(output.body.count) { $0 &+ $1.data.count } ?? output.body.count
-        guard size <= info.settings.maxResponseSize else {
-            info.logger.warning(
+        guard size <= maxResponseSize else {
+            logger.warning(
                 "response larger than max_response_size",
-                metadata: ["model.name": "\(model)", "bytes": "\(size)", "limit": "\(info.settings.maxResponseSize)"])
-            throw ServerError.responseTooLarge(size: size, limit: info.settings.maxResponseSize)
+                metadata: ["model.name": "\(model)", "bytes": "\(size)", "limit": "\(maxResponseSize)"])
+            throw ServerError.responseTooLarge(size: size, limit: maxResponseSize)
         }
         let elapsed = ContinuousClock.now - started
         metrics.registry.increment(

@@ -1,10 +1,14 @@
 import EmberCore
 
 /// The Open Inference Protocol's model documents: metadata (the protocol's own), and Triton's model
-/// configuration and statistics extensions, as tritonclient and perf_analyzer read them.
-enum OIPDocuments {
+/// configuration and statistics extensions, as tritonclient and perf_analyzer read them. The gRPC
+/// service answers the same documents, read into its messages.
+public enum OIPDocuments {
+    /// The protocol extensions the server metadata announces.
+    public static let extensions: [String] = ["binary_tensor_data", "classification", "model_configuration", "statistics"]
+
     /// `GET /v2/models/{m}[/versions/{v}]`: shapes with `-1` for the batch dimension and any unknown size.
-    static func metadata(_ model: OIPModel) -> JSONValue {
+    public static func metadata(_ model: OIPModel) -> JSONValue {
         let metadata = model.metadata
         return [
             "name": .string(model.name),
@@ -27,7 +31,7 @@ enum OIPDocuments {
     static func maxBatchSize(_ model: OIPModel) -> Int { max(1, model.batchSize) }
 
     /// `GET /v2/models/{m}/config`: Triton's model configuration. Dims leave out the batch dimension.
-    static func config(_ model: OIPModel) -> JSONValue {
+    public static func config(_ model: OIPModel) -> JSONValue {
         func dims(_ spec: TensorSpec) -> JSONValue {
             [
                 "name": .string(spec.name), "data_type": .string(spec.datatype.configName),
@@ -59,7 +63,7 @@ enum OIPDocuments {
 
     /// One `model_stats` entry of `GET /v2/models/{m}/stats`. Ember measures the queue and the forward;
     /// compute_input and compute_output are inside the forward's measurement and reported as 0 ns.
-    static func statistics(_ model: OIPModel) -> JSONValue {
+    public static func statistics(_ model: OIPModel) -> JSONValue {
         let stats = model.statistics
         func total(_ value: ModelStatistics.Total) -> JSONValue {
             ["count": .int(value.count), "ns": .int(value.nanoseconds)]

@@ -37,3 +37,21 @@ extension ModelService {
         throw ServerError.modelNotFound(model)
     }
 }
+
+extension ModelService {
+    /// The default version of every registered model, a page of names at a time (statistics of all
+    /// models, over REST and gRPC).
+    public func allOIPModels() async -> [OIPModel] {
+        var models: [OIPModel] = []
+        var offset = 0
+        while true {
+            guard case .array(let page)? = await list(limit: 100, offset: offset)["models"] else { break }
+            for case .string(let name)? in page.map({ $0["modelName"] }) {
+                if let model = try? await oipModel(model: name, version: nil) { models.append(model) }
+            }
+            guard page.count == 100 else { break }
+            offset += 100
+        }
+        return models
+    }
+}

@@ -11,8 +11,6 @@ struct OIPRoutes: Sendable {
     let service: any ModelService
     let metrics: ServerMetrics
 
-    static let extensions: [JSONValue] = ["binary_tensor_data", "classification", "model_configuration", "statistics"]
-
     func handle(_ request: Request, _ path: RequestPath, _ info: ListenerResponder.RequestInfo) async -> Response {
         do {
             return try await route(request, path, info)
@@ -40,7 +38,7 @@ struct OIPRoutes: Sendable {
         case (nil, 1):
             guard method == .get else { throw ServerError.methodNotAllowed }
             return ListenerResponder.json([
-                "name": "ember", "version": .string(info.settings.version), "extensions": .array(Self.extensions),
+                "name": "ember", "version": .string(info.settings.version), "extensions": .array(OIPDocuments.extensions.map { .string($0) }),
             ])
         case ("health"?, 3):
             guard method == .get else { throw ServerError.methodNotAllowed }
@@ -54,7 +52,7 @@ struct OIPRoutes: Sendable {
         case ("models"?, 3) where path[2] == "stats":
             // Every model's statistics (perf_analyzer asks for these, not one model's).
             guard method == .get else { throw ServerError.methodNotAllowed }
-            return ListenerResponder.json(["model_stats": .array(await allStatistics())])
+            return ListenerResponder.json(["model_stats": .array(await service.allOIPModels().map(OIPDocuments.statistics))])
         case ("models"?, 3...):
             guard let model = path[2] else { throw ServerError.resourceNotFound }
             var rest = Array(path.segments.dropFirst(3))
@@ -68,23 +66,6 @@ struct OIPRoutes: Sendable {
         default:
             throw ServerError.resourceNotFound
         }
-    }
-
-    /// The default version of every registered model, a page of names at a time.
-    private func allStatistics() async -> [JSONValue] {
-        var entries: [JSONValue] = []
-        var offset = 0
-        while true {
-            guard case .array(let page)? = await service.list(limit: 100, offset: offset)["models"] else { break }
-            for case .string(let name)? in page.map({ $0["modelName"] }) {
-                if let model = try? await service.oipModel(model: name, version: nil) {
-                    entries.append(OIPDocuments.statistics(model))
-                }
-            }
-            guard page.count == 100 else { break }
-            offset += 100
-        }
-        return entries
     }
 
     private func modelRoute(

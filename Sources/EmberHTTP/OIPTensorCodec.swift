@@ -100,11 +100,7 @@ enum OIPTensorCodec {
         guard case .string(let typeName)? = value["datatype"] else {
             throw .badRequest("Input '\(name)' needs a \"datatype\".")
         }
-        guard let datatype = TensorDataType(rawValue: typeName) else {
-            throw .badRequest(
-                "Input '\(name)': unknown datatype '\(typeName)'; one of "
-                    + TensorDataType.allCases.map(\.rawValue).joined(separator: ", ") + ".")
-        }
+        let datatype = try OIPTensorElements.datatype(typeName, input: name)
         guard case .array(let dims)? = value["shape"] else { throw .badRequest("Input '\(name)' needs a \"shape\" array.") }
         var shape: [Int] = []
         for dim in dims {
@@ -146,7 +142,7 @@ enum OIPTensorCodec {
     }
 
     /// JSON elements as little-endian bytes of `datatype`; integers never pass through `Double`.
-    private static func encode(_ elements: [JSONValue], _ datatype: TensorDataType, name: String) throws(ServerError) -> [UInt8] {
+    static func encode(_ elements: [JSONValue], _ datatype: TensorDataType, name: String) throws(ServerError) -> [UInt8] {
         var bytes: [UInt8] = []
         bytes.reserveCapacity(elements.count * (datatype.elementSize ?? 8))
         func integer(_ element: JSONValue, _ range: ClosedRange<Int>) throws(ServerError) -> Int {

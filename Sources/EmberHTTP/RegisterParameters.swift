@@ -40,6 +40,11 @@ enum RegisterParameters {
         return try make(values, oversized: oversized)
     }
 
+    /// Named values as the other two forms give them (the gRPC listener's RegisterModelRequest).
+    static func fromFields(_ values: [String: String]) throws(ServerError) -> RegisterRequest {
+        try make(values)
+    }
+
     private static func make(_ values: [String: String], oversized: Set<String> = []) throws(ServerError)
         -> RegisterRequest
     {
@@ -63,5 +68,14 @@ enum RegisterParameters {
         // Boolean.parseBoolean: only "true" (any case) is true; absent means TorchServe's default, true.
         request.synchronous = values["synchronous"].map { $0.lowercased() == "true" } ?? true
         return request
+    }
+}
+
+extension RegisterRequest {
+    /// A registration from named text values, read and checked exactly as REST's query parameters
+    /// (`url`, `model_name`, `handler`, `runtime`, `initial_workers`, `batch_size`, `max_batch_delay`,
+    /// `response_timeout`, `startup_timeout`, `synchronous`).
+    public static func parse(fields: [String: String]) throws(ServerError) -> RegisterRequest {
+        try RegisterParameters.fromFields(fields)
     }
 }

@@ -1,10 +1,10 @@
 /// Request ids: random (version 4) UUIDs in lowercase, as TorchServe's. Made with the standard
 /// library's system generator (`getrandom`) because Foundation's `UUID()` opens `/dev/urandom` on
 /// every call, which showed up in the per-request profile.
-enum RequestID {
+public enum RequestID {
     private static let hexDigits = Array("0123456789abcdef".utf8)
 
-    static func next() -> String {
+    public static func next() -> String {
         var generator = SystemRandomNumberGenerator()
         var high: UInt64 = generator.next()
         var low: UInt64 = generator.next()

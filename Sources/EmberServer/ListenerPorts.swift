@@ -1,14 +1,16 @@
-/// The ports the three listeners bound (an address's port 0 picks a free one), and the moment all of
+/// The ports the five listeners (three HTTP, two gRPC) bound (an address's port 0 picks a free one), and the moment all of
 /// them are bound.
 public actor ListenerPorts {
     public enum Listener: Sendable, CaseIterable {
-        case inference, management, metrics
+        case inference, management, metrics, grpcInference, grpcManagement
     }
 
     public struct Bound: Sendable, Equatable {
         public let inference: Int
         public let management: Int
         public let metrics: Int
+        public let grpcInference: Int
+        public let grpcManagement: Int
     }
 
     private var ports: [Listener: Int] = [:]
@@ -25,10 +27,13 @@ public actor ListenerPorts {
     func record(_ listener: Listener, port: Int) async {
         ports[listener] = port
         guard !announcing, let inference = ports[.inference], let management = ports[.management],
-            let metrics = ports[.metrics]
+            let metrics = ports[.metrics], let grpcInference = ports[.grpcInference],
+            let grpcManagement = ports[.grpcManagement]
         else { return }
         announcing = true
-        let all = Bound(inference: inference, management: management, metrics: metrics)
+        let all = Bound(
+            inference: inference, management: management, metrics: metrics, grpcInference: grpcInference,
+            grpcManagement: grpcManagement)
         await onAllBound(all)
         bound = all
         for waiter in waiters { waiter.resume(returning: all) }

@@ -1,10 +1,12 @@
 import EmberCore
+import EmberGRPC
 import EmberHTTP
 import Logging
 import ServiceLifecycle
 
 /// Builds the whole server: the registry with its start-up models (or a restored snapshot's),
-/// the model service (snapshotting when snapshots are on), the three listeners and the pool shutdown,
+/// the model service (snapshotting when snapshots are on), the three HTTP listeners, the two gRPC
+/// listeners and the pool shutdown,
 /// in one ServiceGroup. `ember` and the tests both start their servers here; they differ only in
 /// `configuration`, `backend`, `fetcher` and `options`.
 ///
@@ -26,11 +28,19 @@ public func buildServer(
     }
     let drain = ServerDrain()
     let registryService = RegistryService(registry: registry, metrics: metrics, drain: drain)
+    let modelService: any ModelService =
+        writer.map { SnapshotService(base: registryService, writer: $0) } ?? registryService
+    let settings = HTTPSettings(configuration: configuration, version: options.version, tokens: options.tokens)
     let listeners = Listeners(
-        service: writer.map { SnapshotService(base: registryService, writer: $0) } ?? registryService,
-        settings: HTTPSettings(configuration: configuration, version: options.version, tokens: options.tokens),
-        metrics: metrics, logger: logger, accessLog: options.accessLog,
+        service: modelService, settings: settings, metrics: metrics, logger: logger, accessLog: options.accessLog,
         refreshMetrics: { SystemMetrics.record(into: metrics) })
+    // tlsFiles() has checked that enable_grpc_ssl comes with both PEM files.
+    let grpcTLS = try configuration.enableGRPCSSL
+        ? configuration.tlsFiles().map { GRPCListeners.TLSFiles(certificateChain: $0.certificate, privateKey: $0.privateKey) }
+        : nil
+    let grpc = GRPCListeners(
+        service: modelService, settings: settings, metrics: metrics, logger: logger, accessLog: options.accessLog,
+        tls: grpcTLS)
     let onReady = options.onReady
     let ports = ListenerPorts { bound in
         await writer?.write(.startup)
@@ -51,6 +61,7 @@ public func buildServer(
             await ports.record(listener, port: port)
         }
     }
+    let grpcScheme = configuration.enableGRPCSSL ? "grpcs" : "grpc"
     let inference = configuration.inferenceAddress
     let management = configuration.managementAddress
     let metricsAddress = configuration.metricsAddress
@@ -67,6 +78,16 @@ public func buildServer(
         try listeners.metrics(
             host: metricsAddress.host, port: metricsAddress.port, tls: try credentials(for: metricsAddress),
             onRunning: announce(.metrics, "Metrics API", metricsAddress)),
+        try grpc.inference(
+            host: configuration.grpcInferenceHost, port: configuration.grpcInferencePort,
+            onRunning: announce(
+                .grpcInference, "gRPC Inference API",
+                ListenerAddress(scheme: grpcScheme, host: configuration.grpcInferenceHost, port: 0))),
+        try grpc.management(
+            host: configuration.grpcManagementHost, port: configuration.grpcManagementPort,
+            onRunning: announce(
+                .grpcManagement, "gRPC Management API",
+                ListenerAddress(scheme: grpcScheme, host: configuration.grpcManagementHost, port: 0))),
         // Last, so a graceful shutdown reaches it first: readiness goes false before the listeners stop.
         DrainService(drain: drain, delay: .milliseconds(Int(configuration.drainDelaySeconds * 1000)), logger: logger),
     ]

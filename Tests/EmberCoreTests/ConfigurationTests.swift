@@ -83,6 +83,38 @@ import Testing
         #expect(configuration.ignoredKeys == ["vmargs"])
     }
 
+    @Test func grpcListenersKeys() throws {
+        let defaults = ServerConfiguration()
+        #expect(defaults.grpcInferenceHost == "127.0.0.1" && defaults.grpcInferencePort == 7070)
+        #expect(defaults.grpcManagementHost == "127.0.0.1" && defaults.grpcManagementPort == 7071)
+        #expect(!defaults.enableGRPCSSL)
+        let configuration = try ServerConfiguration(
+            properties: """
+                grpc_inference_address=0.0.0.0
+                grpc_inference_port=9090
+                grpc_management_address=[::1]
+                grpc_management_port=0
+                """, environment: [:])
+        #expect(configuration.grpcInferenceHost == "0.0.0.0" && configuration.grpcInferencePort == 9090)
+        #expect(configuration.grpcManagementHost == "::1" && configuration.grpcManagementPort == 0)
+        #expect(configuration.unknownKeys.isEmpty && configuration.ignoredKeys.isEmpty)
+        // The snapshot's properties read back to the same listeners.
+        let text = configuration.propertyEntries.map { PropertiesFile.line($0.key, $0.value) }.joined(separator: "\n")
+        let reread = try ServerConfiguration(properties: text, environment: [:])
+        #expect(reread.grpcInferencePort == 9090 && reread.grpcManagementHost == "::1")
+        // enable_grpc_ssl needs both PEM files, as an https:// address does.
+        let noFiles = try ServerConfiguration(properties: "enable_grpc_ssl=true", environment: [:])
+        #expect(throws: ConfigurationError.self) { try noFiles.tlsFiles() }
+        let files = try ServerConfiguration(
+            properties: "enable_grpc_ssl=true\ncertificate_file=/c.pem\nprivate_key_file=/k.pem", environment: [:])
+        #expect(try files.tlsFiles()?.certificate == "/c.pem")
+    }
+
+    @Test(arguments: ["grpc_inference_port=70000", "grpc_management_port=x", "grpc_inference_address=http://h"])
+    func badGRPCValuesAreStartupErrors(line: String) {
+        #expect(throws: (any Error).self) { try ServerConfiguration(properties: line, environment: [:]) }
+    }
+
     @Test func environmentIsIgnoredUnlessEnabled() throws {
         let configuration = try ServerConfiguration(properties: "job_queue_size=5", environment: ["TS_JOB_QUEUE_SIZE": "9"])
         #expect(configuration.jobQueueSize == 5)

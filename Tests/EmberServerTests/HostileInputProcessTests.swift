@@ -48,6 +48,8 @@ import FoundationNetworking
             inference_address=http://127.0.0.1:0
             management_address=http://127.0.0.1:0
             metrics_address=http://127.0.0.1:0
+            grpc_inference_port=0
+            grpc_management_port=0
             max_workers_per_model=4
             """.utf8).write(to: config)
         let log = store.appendingPathComponent("stderr.log")

@@ -67,7 +67,7 @@ import FoundationNetworking
         let store = try TestServer.makeModelStore()
         defer { try? FileManager.default.removeItem(at: store) }
         let config = store.appendingPathComponent("idle.properties")
-        try Data("inference_address=http://127.0.0.1:0\nmanagement_address=http://127.0.0.1:0\nmetrics_address=http://127.0.0.1:0\n".utf8)
+        try Data("inference_address=http://127.0.0.1:0\nmanagement_address=http://127.0.0.1:0\nmetrics_address=http://127.0.0.1:0\ngrpc_inference_port=0\ngrpc_management_port=0\n".utf8)
             .write(to: config)
         let log = store.appendingPathComponent("stderr.log")
         FileManager.default.createFile(atPath: log.path, contents: nil)

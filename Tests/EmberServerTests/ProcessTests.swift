@@ -40,6 +40,8 @@ import FoundationNetworking
             inference_address=http://127.0.0.1:0
             management_address=http://127.0.0.1:0
             metrics_address=http://127.0.0.1:0
+            grpc_inference_port=0
+            grpc_management_port=0
             some_unknown_key=1
             """.utf8).write(to: config)
         let stdoutFile = store.appendingPathComponent("stdout.log")
@@ -101,6 +103,8 @@ import FoundationNetworking
             inference_address=http://127.0.0.1:0
             management_address=http://127.0.0.1:0
             metrics_address=http://127.0.0.1:0
+            grpc_inference_port=0
+            grpc_management_port=0
             enable_envvars_config=true
             """.utf8).write(to: config)
         let stderrFile = store.appendingPathComponent("stderr.log")

@@ -31,6 +31,20 @@ extension PythonWorkerTests {
         }
     }
 
+    @Test func intermediateResponsesReachAGRPCClientOneMessageEach() async throws {
+        let python = try await offThePool { try OIPClientTests.python() }
+        try await TestServer.with(models: []) { server in
+            try await registerBehaviour(server, "streams")
+            let arguments = [
+                GRPCClientTests.script, "--mode", "stream", "--inference", "127.0.0.1:\(server.grpcInference)",
+                "--management", "127.0.0.1:\(server.grpcManagement)", "--protos", GRPCClientTests.protos.path,
+            ]
+            let result = try await offThePool { try OIPClientTests.run(python, arguments) }
+            #expect(result.status == 0, "\(result.text)")
+            #expect(result.text.contains("1 ok, 0 failing"), "\(result.text)")
+        }
+    }
+
     @Test func intermediateResponsesReachTheClientAsTheyAreSent() async throws {
         try await TestServer.with(models: []) { server in
             try await registerBehaviour(server, "streams")

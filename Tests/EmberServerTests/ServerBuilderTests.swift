@@ -38,7 +38,7 @@ import FoundationNetworking
                 onReady: { bound in announced.withLock { $0 = bound } }))
         #expect(await server.registry.snapshot().versions.map { "\($0.modelName)/\($0.version)" } == ["alpha/1.0", "beta/2.0"])
         #expect(backend.loaded.sorted() == ["alpha/1.0", "beta/2.0"])
-        #expect(server.services.count == 5)
+        #expect(server.services.count == 7)
         #expect(server.services.first is PoolShutdownService)
         #expect(server.services.last is DrainService)
 
@@ -47,7 +47,7 @@ import FoundationNetworking
             tasks.addTask { try await group.run() }
             let bound = await server.ports.ready()
             #expect(announced.withLock { $0 } == bound)
-            #expect(Set([bound.inference, bound.management, bound.metrics]).count == 3)
+            #expect(Set([bound.inference, bound.management, bound.metrics, bound.grpcInference, bound.grpcManagement]).count == 5)
             #expect(bound.inference > 0)
             #expect(snapshots.snapshotFiles().map { $0.lastPathComponent.hasSuffix("-startup.cfg") } == [true])
 

@@ -100,6 +100,8 @@ import FoundationNetworking
             inference_address=http://127.0.0.1:0
             management_address=http://127.0.0.1:0
             metrics_address=http://127.0.0.1:0
+            grpc_inference_port=0
+            grpc_management_port=0
             token_key_file=\(secret.file.path)
             health_probes_without_token=true
             drain_delay_seconds=2
@@ -170,6 +172,8 @@ import FoundationNetworking
             inference_address=http://127.0.0.1:0
             management_address=http://127.0.0.1:0
             metrics_address=http://127.0.0.1:0
+            grpc_inference_port=0
+            grpc_management_port=0
             token_key_file=/nonexistent/keys.json
             """.utf8).write(to: config)
         let stderrFile = store.appendingPathComponent("stderr.log")

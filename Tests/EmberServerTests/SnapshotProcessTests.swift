@@ -46,6 +46,8 @@ import FoundationNetworking
             inference_address=http://127.0.0.1:0
             management_address=http://127.0.0.1:0
             metrics_address=http://127.0.0.1:0
+            grpc_inference_port=0
+            grpc_management_port=0
             \(extra)
             """.utf8).write(to: directory.appendingPathComponent("config.properties"))
         return directory

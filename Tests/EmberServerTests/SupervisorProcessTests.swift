@@ -51,6 +51,8 @@ import FoundationNetworking
             inference_address=http://127.0.0.1:0
             management_address=http://127.0.0.1:0
             metrics_address=http://127.0.0.1:0
+            grpc_inference_port=0
+            grpc_management_port=0
             """.utf8).write(to: config)
         let logs = store.appendingPathComponent("logs")
         let environment = ProcessInfo.processInfo.environment.merging(["TMPDIR": store.path, "LOG_LOCATION": logs.path]) { $1 }

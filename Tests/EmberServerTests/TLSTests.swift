@@ -138,6 +138,8 @@ import Testing
             inference_address=http://127.0.0.1:0
             management_address=https://127.0.0.1:0
             metrics_address=http://127.0.0.1:0
+            grpc_inference_port=0
+            grpc_management_port=0
             enable_envvars_config=true
             """.utf8).write(to: config)
 

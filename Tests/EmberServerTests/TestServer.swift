@@ -19,8 +19,12 @@ struct TestServer: Sendable {
     let inference: Int
     let management: Int
     let metricsPort: Int
+    let grpcInference: Int
+    let grpcManagement: Int
     let registry: ModelRegistry
     let modelStore: URL
+    /// Starts the graceful shutdown that `with` otherwise starts after the body (for drain tests).
+    let beginShutdown: @Sendable () async -> Void
 
     static let testsDirectory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
 
@@ -87,6 +91,8 @@ struct TestServer: Sendable {
             inference_address=http://127.0.0.1:0
             management_address=http://127.0.0.1:0
             metrics_address=http://127.0.0.1:0
+            grpc_inference_port=0
+            grpc_management_port=0
             model_store=\(store.path)
             enable_model_api=true
             \(extra)
@@ -99,7 +105,7 @@ struct TestServer: Sendable {
     static func with<T: Sendable>(
         models: [String] = ["mlp.mar", "slow.mar", "classifier.mar"], extraConfiguration: String = "",
         tokens: TokenAuthorization? = nil, snapshots: SnapshotStore? = nil, inferenceTLS: TLSCredentials? = nil,
-        _ body: @Sendable (TestServer) async throws -> T
+        accessLog: AccessLog? = nil, _ body: @Sendable (TestServer) async throws -> T
     ) async throws -> T {
         let store = try makeModelStore()
         defer { try? FileManager.default.removeItem(at: store) }
@@ -117,14 +123,15 @@ struct TestServer: Sendable {
             fetcher: nil, logger: logger,
             options: ServerOptions(
                 tls: inferenceTLS, tokens: tokens, snapshots: snapshots.map { .init(store: $0, configuration: configuration) },
-                metrics: metrics))
+                accessLog: accessLog, metrics: metrics))
         let group = built.group
         return try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await group.run() }
             let bound = await built.ports.ready()
             let server = TestServer(
                 inference: bound.inference, management: bound.management, metricsPort: bound.metrics,
-                registry: built.registry, modelStore: store)
+                grpcInference: bound.grpcInference, grpcManagement: bound.grpcManagement,
+                registry: built.registry, modelStore: store, beginShutdown: { await group.triggerGracefulShutdown() })
             do {
                 let result = try await body(server)
                 await group.triggerGracefulShutdown()

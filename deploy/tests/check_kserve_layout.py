@@ -47,7 +47,8 @@ def main(binary):
 
         args = [local(a) for a in container["args"]]
         env = {e["name"]: local(e["value"]) for e in container["env"]}
-        env.update(PATH="/usr/bin:/bin", TMPDIR=str(work))
+        # The gRPC listeners on free ports too (the runtime's config enables TS_ variables).
+        env.update(PATH="/usr/bin:/bin", TMPDIR=str(work), TS_GRPC_INFERENCE_PORT="0", TS_GRPC_MANAGEMENT_PORT="0")
         log = work / "ember.log"
         with log.open("w") as stream:
             process = subprocess.Popen([binary, "--start", "--foreground", "--ncs", *args], cwd=work, env=env,

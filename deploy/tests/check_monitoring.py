@@ -60,7 +60,7 @@ def main(binary):
         shutil.copy(REPO / "model_store" / "mlp.mar", store)
         (work / "ember.properties").write_text(
             "inference_address=http://127.0.0.1:0\nmanagement_address=http://127.0.0.1:0\n"
-            "metrics_address=http://127.0.0.1:0\n")
+            "metrics_address=http://127.0.0.1:0\ngrpc_inference_port=0\ngrpc_management_port=0\n")
         ember_log = work / "ember.log"
         with ember_log.open("w") as log:
             processes.append(subprocess.Popen(

@@ -6,7 +6,10 @@ extension ServerConfiguration {
             ("inference_address", inferenceAddress.description),
             ("management_address", managementAddress.description),
             ("metrics_address", metricsAddress.description),
+            ("grpc_inference_address", grpcInferenceHost), ("grpc_inference_port", String(grpcInferencePort)),
+            ("grpc_management_address", grpcManagementHost), ("grpc_management_port", String(grpcManagementPort)),
         ]
+        if enableGRPCSSL { entries.append(("enable_grpc_ssl", "true")) }
         if let modelStore { entries.append(("model_store", modelStore)) }
         entries += [
             ("default_workers_per_model", String(defaultWorkersPerModel)),

@@ -9,6 +9,15 @@ public struct ServerConfiguration: Sendable {
     public var managementAddress = ListenerAddress(host: "127.0.0.1", port: 8081)
     /// `metrics_address`, default `http://127.0.0.1:8082`.
     public var metricsAddress = ListenerAddress(host: "127.0.0.1", port: 8082)
+    /// `grpc_inference_address` / `grpc_inference_port`: the gRPC inference listener (TorchServe's
+    /// InferenceAPIsService and the Open Inference Protocol's GRPCInferenceService), default 127.0.0.1:7070.
+    public var grpcInferenceHost = "127.0.0.1"
+    public var grpcInferencePort = 7070
+    /// `grpc_management_address` / `grpc_management_port`: the gRPC management listener, default 127.0.0.1:7071.
+    public var grpcManagementHost = "127.0.0.1"
+    public var grpcManagementPort = 7071
+    /// `enable_grpc_ssl`: both gRPC listeners serve TLS with `certificate_file` and `private_key_file`.
+    public var enableGRPCSSL = false
     /// `model_store`: where archives are looked up.
     public var modelStore: String?
     /// `load_models`: `all` or a comma list of `[name=]archive`.
@@ -97,6 +106,8 @@ public struct ServerConfiguration: Sendable {
         "python_executable", "install_py_dep_per_model",
         "token_key_file", "health_probes_without_token", "drain_delay_seconds",
         "max_workers_per_model", "max_workers",
+        "grpc_inference_address", "grpc_management_address", "grpc_inference_port", "grpc_management_port",
+        "enable_grpc_ssl",
     ]
 
     /// The environment variable of `key` under `enable_envvars_config=true`: `TS_<KEY>`, but for
@@ -105,11 +116,10 @@ public struct ServerConfiguration: Sendable {
         key == "token_expiration_min" ? "TS_TOKEN_EXPIRATION_TIME_MIN" : "TS_" + key.uppercased()
     }
 
-    /// TorchServe keys that have no meaning for Ember (JVM, Python, gRPC, …): accepted quietly.
+    /// TorchServe keys that have no meaning for Ember (JVM, Python, …): accepted quietly.
     static let torchServeOnlyKeys: Set<String> = [
         "vmargs", "plugins_path", "number_of_gpu", "netty_client_threads", "async_logging", "workflow_store",
-        "grpc_inference_address", "grpc_management_address", "grpc_inference_port", "grpc_management_port",
-        "enable_grpc_ssl", "metrics_mode", "metrics_config", "enable_metrics_api",
+        "metrics_mode", "metrics_config", "enable_metrics_api",
         "model_metrics_auto_detect", "disable_system_metrics", "system_metrics_cmd", "metric_time_interval",
         "decode_input_request", "limit_max_image_pixels", "service_envelope", "blacklist_env_vars",
         "initial_worker_port", "initial_distribution_port", "prefer_direct_buffer", "use_native_io", "io_ratio",
@@ -204,6 +214,11 @@ public struct ServerConfiguration: Sendable {
             managementAddress = try ListenerAddress.parse(trimmed, defaultPort: 8081, defaultTLSPort: 8444)
         case "metrics_address":
             metricsAddress = try ListenerAddress.parse(trimmed, defaultPort: 8082, defaultTLSPort: 8445)
+        case "grpc_inference_address": grpcInferenceHost = try Self.grpcHost(trimmed, key: key)
+        case "grpc_management_address": grpcManagementHost = try Self.grpcHost(trimmed, key: key)
+        case "grpc_inference_port": grpcInferencePort = try integer(0...65_535)
+        case "grpc_management_port": grpcManagementPort = try integer(0...65_535)
+        case "enable_grpc_ssl": enableGRPCSSL = boolean()
         case "model_store": modelStore = trimmed.isEmpty ? nil : trimmed
         case "load_models": loadModels = Self.modelList(trimmed)
         case "models": models = try ModelOverrides.parseModelsJSON(trimmed)
@@ -253,17 +268,28 @@ public struct ServerConfiguration: Sendable {
         let secure = [
             ("inference_address", inferenceAddress), ("management_address", managementAddress),
             ("metrics_address", metricsAddress),
-        ].filter { $0.1.scheme == "https" }
-        guard let first = secure.first else { return nil }
+        ].filter { $0.1.scheme == "https" }.map { "\($0.0) \($0.1) is https://" }
+        let reasons = secure + (enableGRPCSSL ? ["enable_grpc_ssl is true"] : [])
+        guard let first = reasons.first else { return nil }
         guard let certificateFile, let privateKeyFile else {
             let missing = [certificateFile == nil ? "certificate_file" : nil, privateKeyFile == nil ? "private_key_file" : nil]
                 .compactMap { $0 }
             throw ConfigurationError(
-                "\(first.0) \(first.1) is https:// but \(missing.joined(separator: " and ")) "
+                "\(first) but \(missing.joined(separator: " and ")) "
                     + "\(missing.count == 1 ? "is" : "are") not set: TLS needs a PEM private_key_file and "
                     + "certificate_file (Ember does not generate a self-signed certificate)")
         }
         return (certificateFile, privateKeyFile)
+    }
+
+    /// A gRPC address is a bare host or IP, as TorchServe's (no scheme, no port: the port has its own key).
+    static func grpcHost(_ text: String, key: String) throws(ConfigurationError) -> String {
+        var host = text
+        if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        guard !host.isEmpty, !host.contains("/"), !host.contains("["), !host.contains("]") else {
+            throw ConfigurationError("\(key) must be a host name or IP address, got \"\(text)\"")
+        }
+        return host
     }
 
     /// `all`, or `a=a.mar,b.mar` / `a=a.mar b.mar` into entries.
