@@ -4,6 +4,7 @@ hangs, `metric` emits a custom metric, `stream` sends intermediate responses, `s
 one and then waits for the file `go` names to exist before the rest (so a test can prove the first
 chunk reached it before the last was sent), `headers` answers the request headers named in `names`,
 `break` makes every later start of this model crash before it is ready."""
+import json
 import os
 import time
 
@@ -22,7 +23,13 @@ def handle(data, context):
         return None
     answers = []
     for index, request in enumerate(data):
-        body = request.get("body") or {}
+        body = request.get("body") or request.get("data") or {}
+        if isinstance(body, (bytes, bytearray)):
+            # Over gRPC the input map's bytes arrive undecoded (no content type), as on TorchServe.
+            try:
+                body = json.loads(body)
+            except ValueError:
+                body = {}
         action = body.get("action", "ok") if isinstance(body, dict) else "ok"
         if action == "raise":
             raise ValueError("asked to raise")
