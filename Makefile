@@ -9,7 +9,7 @@ SWIFT ?= swift
 # Debian's libtorch calls whichever BLAS is installed; OpenBLAS would spin idle threads otherwise.
 export OPENBLAS_NUM_THREADS ?= 1
 
-.PHONY: deps deps-examples build release test deploy-check image-check serve examples bench bench-torchserve soak fuzz clean
+.PHONY: deps deps-examples build release test deploy-check api-fuzz image-check serve examples bench bench-torchserve soak fuzz clean
 
 deps:
 	@scripts/install-deps.sh build
@@ -23,18 +23,27 @@ build: deps
 release: deps
 	$(SWIFT) build -c release
 
-# Every test (the Python workers' tests use .venv, made here when missing), then a short fuzz run of each libFuzzer target (fixed seed, 10 s each; `make fuzz` for longer).
+# Every test (the Python workers' tests use .venv, made here when missing), the deployment checks, a short
+# schemathesis run on each listener (about 40 s; `make api-fuzz` for longer), then a short fuzz run of each
+# libFuzzer target (fixed seed, 10 s each; `make fuzz` for longer).
 test: deps
 	scripts/install-python-env.sh >/dev/null
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 	deploy/tests/run.sh .build/debug/ember
+	$$(scripts/install-python-env.sh --quiet | tail -1) scripts/api_fuzz.py .build/debug/ember --max-examples 5
 	FUZZ_SEED=1 scripts/fuzz.sh 10
 
 # deploy/ checked offline: Kubernetes and KServe manifests against their schemas, the KServe runtime on
 # its storage layout, Prometheus (Debian's) scraping a running Ember. Part of `make test`.
 deploy-check:
 	deploy/tests/run.sh .build/debug/ember
+
+# Schemathesis against a debug ember, each listener from its own OpenAPI document (OPTIONS /), token
+# authorization off and on (scripts/api_fuzz.py); API_FUZZ_ARGS="--max-examples 500 --seed 3" to change it.
+API_FUZZ_ARGS ?= --max-examples 100
+api-fuzz: build
+	$$(scripts/install-python-env.sh --quiet | tail -1) scripts/api_fuzz.py .build/debug/ember $(API_FUZZ_ARGS)
 
 # The Dockerfile's runtime stage built from Debian's packages with debootstrap and run with chroot as the
 # image's user (needs root; slow the first time, so not part of `make test`). See scripts/image-check.sh.
