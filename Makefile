@@ -4,7 +4,8 @@
 # `make bench` builds release and benchmarks Ember against the in-process floor; `make bench-torchserve`
 # adds TorchServe 0.12.0 side by side, and TorchServe's Python-handler MLP archive on Ember's Python workers
 # (benchmarks/README.md). BENCH_ARGS passes options to benchmarks/run.py.
-# `make soak` builds release and runs benchmarks/soak.py (10 minutes; SOAK_ARGS="--minutes 2" for less).
+# `make soak` builds release and runs benchmarks/soak.py with faults (10 minutes; SOAK_ARGS="--minutes 2" for less).
+# `make api-fuzz` runs schemathesis on each listener from its OpenAPI document (a short run is in `make test`).
 SWIFT ?= swift
 # Debian's libtorch calls whichever BLAS is installed; OpenBLAS would spin idle threads otherwise.
 export OPENBLAS_NUM_THREADS ?= 1
@@ -66,11 +67,13 @@ bench: deps-examples
 bench-torchserve: deps-examples
 	/usr/bin/python3 benchmarks/run.py --torchserve --ember-python $(BENCH_ARGS)
 
-# Predictions at high concurrency while scaling and registering/unregistering; counts every response,
-# prints the resident-memory curve and a verdict (benchmarks/soak.py --help).
+# Predictions at high concurrency while scaling and registering/unregistering, with faults: kill -9 of the
+# supervised server, a Python worker hanging past its timeout, slow and leaving clients; counts every
+# response, the registrations lost and the recovery time, prints the resident-memory curve and a verdict
+# (benchmarks/soak.py --help; SOAK_ARGS="--no-faults" for the plain soak).
 soak: deps-examples release
 	@test -f model_store/mlp.mar || examples/make_examples.sh
-	/usr/bin/python3 benchmarks/soak.py $(SOAK_ARGS)
+	/usr/bin/python3 benchmarks/soak.py --python $$(scripts/install-python-env.sh --quiet | tail -1) $(SOAK_ARGS)
 
 # libFuzzer with AddressSanitizer on the archive reader, request decoders and configuration parsers;
 # FUZZ_SECONDS per target (scripts/fuzz.sh).
