@@ -42,7 +42,7 @@ deploy-check:
 
 # Schemathesis against a debug ember, each listener from its own OpenAPI document (OPTIONS /), token
 # authorization off and on (scripts/api_fuzz.py); API_FUZZ_ARGS="--max-examples 500 --seed 3" to change it.
-API_FUZZ_ARGS ?= --max-examples 100
+API_FUZZ_ARGS ?= --max-examples 100 --phases examples,coverage,fuzzing,stateful
 api-fuzz: build
 	$$(scripts/install-python-env.sh --quiet | tail -1) scripts/api_fuzz.py .build/debug/ember $(API_FUZZ_ARGS)
 

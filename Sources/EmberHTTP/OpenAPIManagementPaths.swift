@@ -83,8 +83,23 @@ enum OpenAPIManagementPaths {
             "registerModel", "Registers a model archive (needs enable_model_api).", parameters: parameters,
             body: ["required": false,
                    "content": ["application/json": ["schema": OpenAPISchemas.reference("RegisterRequest")]]],
-            [Doc.reply("200", "Registered", schema: "Status"), Doc.reply("202", "Accepted; workers starting", schema: "Status")]
+            [registered("200", "Registered"), registered("202", "Accepted; workers starting")]
                 + Doc.errors(["400", "404", "405", "409", "500", "507"]))
+    }
+
+    /// A register answer, with links to what can be done next with the name the request gave
+    /// (schemathesis's stateful phase follows them).
+    private static func registered(_ code: String, _ description: String) -> (String, JSONValue) {
+        let (code, reply) = Doc.reply(code, description, schema: "Status")
+        guard case .object(var pairs) = reply else { return (code, reply) }
+        let name: JSONValue = ["model_name": "$request.query.model_name"]
+        pairs.append(("links", [
+            "describe": ["operationId": "describeModel", "parameters": name],
+            "scale": ["operationId": "scaleModel", "parameters": name],
+            "unregister": ["operationId": "unregisterModel", "parameters": name],
+            "operations": ["operationId": "describeManagement", "parameters": name],
+        ]))
+        return (code, .object(pairs))
     }
 
     private static func modelOperations(model: Model, versioned: Bool) -> JSONValue {

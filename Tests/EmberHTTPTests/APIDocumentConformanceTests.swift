@@ -97,6 +97,34 @@ import Testing
         }
     }
 
+    /// Every `links` entry's `operationId` (what schemathesis's stateful phase follows).
+    static func linkTargets(_ value: JSONValue) -> [String] {
+        switch value {
+        case .object(let pairs):
+            pairs.flatMap { key, value -> [String] in
+                guard key == "links", case .object(let links) = value else { return linkTargets(value) }
+                return links.compactMap { if case .string(let id)? = $0.1["operationId"] { id } else { nil } }
+            }
+        case .array(let elements): elements.flatMap(linkTargets)
+        default: []
+        }
+    }
+
+    @Test func registerLinksToOperationsThatExist() async throws {
+        try await Listener.management.test { client throws in
+            let document = try await client.send(.options, "/").json ?? .null
+            var ids: [String] = []
+            if case .object(let paths)? = document["paths"] {
+                for case .object(let methods) in paths.map(\.1) {
+                    for case .string(let id)? in methods.map({ $0.1["operationId"] }) { ids.append(id) }
+                }
+            }
+            let targets = Self.linkTargets(document)
+            #expect(Set(targets) == ["describeModel", "scaleModel", "unregisterModel", "describeManagement"])
+            for target in targets { #expect(ids.contains(target), "\(target)") }
+        }
+    }
+
     @Test func theModelsManagementDocumentHasItsPaths() async throws {
         try await Listener.management.test(service: FakeModelService(.init(models: ["mlp": ["1.0"]]))) { client throws in
             let document = try await client.send(.options, "/models/mlp").json
