@@ -25,7 +25,7 @@ release: deps
 	$(SWIFT) build -c release
 
 # Every test (the Python workers' tests use .venv, made here when missing), the deployment checks, a short
-# schemathesis run on each listener (about 40 s; `make api-fuzz` for longer), then a short fuzz run of each
+# schemathesis run on each listener (about 35 s; `make api-fuzz` for longer), then a short fuzz run of each
 # libFuzzer target (fixed seed, 10 s each; `make fuzz` for longer).
 test: deps
 	scripts/install-python-env.sh >/dev/null
