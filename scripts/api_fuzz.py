@@ -227,7 +227,7 @@ def main():
             finally:
                 code = server.stop()
                 log = server.log.read_text(errors="replace")
-                crashed = code not in (0, -15) or "Fatal error" in log or "Crash" in log
+                crashed = code not in (0, -15) or "Fatal error" in log or "Program crashed" in log
                 print(f"{'FAIL' if crashed else 'ok  '} server tokens={'on' if tokens else 'off'} stopped with {code}")
                 if crashed:
                     print(log[-4000:])
