@@ -12,10 +12,13 @@ Checks left out, because TorchServe's contract answers differently from what the
 §1.2, §3, §9.1): `ignored_auth` (a missing key is TorchServe's 400, not 401/403: checked here
 directly instead), `negative_data_rejection` (TorchServe reads a non-number as "not given"),
 `positive_data_acceptance` (most generated names are unknown models: 404), `unsupported_method` and
-`allow_header_conformance` (`/ping`, `/predictions` and `/api-description` answer any method), and the
-stateful checks `use_after_free`/`ensure_resource_availability` (the documents have no links).
+`allow_header_conformance` (`/ping`, `/predictions` and `/api-description` answer any method), the
+stateful checks `use_after_free`/`ensure_resource_availability` (an unregistered name can be registered
+again by the next step, and registering is asynchronous with synchronous=false),
+`object_level_authorization` (one key per listener: there are no users to tell apart) and
+`missing_required_header` (no operation requires a header).
 
-Usage: .venv/bin/python scripts/api_fuzz.py EMBER_BINARY [--max-examples N] [--seed S] [--report DIR]
+Usage: .venv/bin/python scripts/api_fuzz.py EMBER_BINARY [--max-examples N] [--seed S] [--phases LIST] [--report DIR]
 """
 import argparse
 import json
