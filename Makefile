@@ -4,12 +4,13 @@
 # `make bench` builds release and benchmarks Ember against the in-process floor; `make bench-torchserve`
 # adds TorchServe 0.12.0 side by side, and TorchServe's Python-handler MLP archive on Ember's Python workers
 # (benchmarks/README.md). BENCH_ARGS passes options to benchmarks/run.py.
-# `make soak` builds release and runs benchmarks/soak.py (10 minutes; SOAK_ARGS="--minutes 2" for less).
+# `make soak` builds release and runs benchmarks/soak.py with faults (10 minutes; SOAK_ARGS="--minutes 2" for less).
+# `make api-fuzz` runs schemathesis on each listener from its OpenAPI document (a short run is in `make test`).
 SWIFT ?= swift
 # Debian's libtorch calls whichever BLAS is installed; OpenBLAS would spin idle threads otherwise.
 export OPENBLAS_NUM_THREADS ?= 1
 
-.PHONY: deps deps-examples build release test deploy-check image-check serve examples bench bench-torchserve soak fuzz clean
+.PHONY: deps deps-examples build release test deploy-check api-fuzz image-check serve examples bench bench-torchserve soak fuzz clean
 
 deps:
 	@scripts/install-deps.sh build
@@ -23,18 +24,27 @@ build: deps
 release: deps
 	$(SWIFT) build -c release
 
-# Every test (the Python workers' tests use .venv, made here when missing), then a short fuzz run of each libFuzzer target (fixed seed, 10 s each; `make fuzz` for longer).
+# Every test (the Python workers' tests use .venv, made here when missing), the deployment checks, a short
+# schemathesis run on each listener (about 35 s; `make api-fuzz` for longer), then a short fuzz run of each
+# libFuzzer target (fixed seed, 10 s each; `make fuzz` for longer).
 test: deps
 	scripts/install-python-env.sh >/dev/null
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 	deploy/tests/run.sh .build/debug/ember
+	$$(scripts/install-python-env.sh --quiet | tail -1) scripts/api_fuzz.py .build/debug/ember --max-examples 5
 	FUZZ_SEED=1 scripts/fuzz.sh 10
 
 # deploy/ checked offline: Kubernetes and KServe manifests against their schemas, the KServe runtime on
 # its storage layout, Prometheus (Debian's) scraping a running Ember. Part of `make test`.
 deploy-check:
 	deploy/tests/run.sh .build/debug/ember
+
+# Schemathesis against a debug ember, each listener from its own OpenAPI document (OPTIONS /), token
+# authorization off and on (scripts/api_fuzz.py); API_FUZZ_ARGS="--max-examples 500 --seed 3" to change it.
+API_FUZZ_ARGS ?= --max-examples 100 --phases examples,coverage,fuzzing,stateful
+api-fuzz: build
+	$$(scripts/install-python-env.sh --quiet | tail -1) scripts/api_fuzz.py .build/debug/ember $(API_FUZZ_ARGS)
 
 # The Dockerfile's runtime stage built from Debian's packages with debootstrap and run with chroot as the
 # image's user (needs root; slow the first time, so not part of `make test`). See scripts/image-check.sh.
@@ -57,11 +67,13 @@ bench: deps-examples
 bench-torchserve: deps-examples
 	/usr/bin/python3 benchmarks/run.py --torchserve --ember-python $(BENCH_ARGS)
 
-# Predictions at high concurrency while scaling and registering/unregistering; counts every response,
-# prints the resident-memory curve and a verdict (benchmarks/soak.py --help).
+# Predictions at high concurrency while scaling and registering/unregistering, with faults: kill -9 of the
+# supervised server, a Python worker hanging past its timeout, slow and leaving clients; counts every
+# response, the registrations lost and the recovery time, prints the resident-memory curve and a verdict
+# (benchmarks/soak.py --help; SOAK_ARGS="--no-faults" for the plain soak).
 soak: deps-examples release
 	@test -f model_store/mlp.mar || examples/make_examples.sh
-	/usr/bin/python3 benchmarks/soak.py $(SOAK_ARGS)
+	/usr/bin/python3 benchmarks/soak.py --python $$(scripts/install-python-env.sh --quiet | tail -1) $(SOAK_ARGS)
 
 # libFuzzer with AddressSanitizer on the archive reader, request decoders and configuration parsers;
 # FUZZ_SECONDS per target (scripts/fuzz.sh).

@@ -18,7 +18,7 @@ struct InferenceRoutes: Sendable {
             guard path.count >= 2, let model = path[1] else { throw ServerError.resourceNotFound }
             if request.method == .options {
                 try await service.requireModel(model)
-                return ListenerResponder.json(modelDescription(model))
+                return ListenerResponder.json(OpenAPIInferencePaths.modelDocument(model))
             }
             return try await predict(request, model: model, version: path[2], info: info)
         case "v2":
@@ -108,18 +108,5 @@ struct InferenceRoutes: Sendable {
             return (body, nil)
         }
         return (body, mediaType)
-    }
-
-    private func modelDescription(_ model: String) -> JSONValue {
-        [
-            "openapi": "3.0.1",
-            "info": ["title": .string("RESTful API for: \(model)"), "version": "1.0.0"],
-            "paths": .object([
-                ("/prediction/\(model)", [
-                    "post": ["operationId": .string(model), "summary": "Runs inference on the model.",
-                             "responses": ["200": ["description": "OK"]]],
-                ]),
-            ]),
-        ]
     }
 }

@@ -66,10 +66,10 @@ public struct ListenerResponder: HTTPResponder {
     private func apiDescription(_ request: Request, _ path: RequestPath) throws -> Response? {
         if path.count == 0 {
             guard request.method == .options else { throw ServerError.methodNotAllowed }
-            return Self.json(OpenAPIDocument.document(for: listener, version: settings.version))
+            return Self.json(OpenAPIDocument.document(for: listener, settings: settings))
         }
         if path.count == 1, path[0] == "api-description" {
-            return Self.json(OpenAPIDocument.document(for: listener, version: settings.version))
+            return Self.json(OpenAPIDocument.document(for: listener, settings: settings))
         }
         return nil
     }

@@ -30,10 +30,7 @@ struct ManagementRoutes: Sendable {
                 guard info.settings.enableModelAPI else { throw ServerError.modelAPIDisabled }
                 return reply(try await service.unregister(model: model, version: version))
             case .options:
-                return ListenerResponder.json([
-                    "openapi": "3.0.1",
-                    "info": ["title": .string("RESTful Management API for: \(model)"), "version": "1.0.0"],
-                ])
+                return ListenerResponder.json(OpenAPIManagementPaths.modelDocument(model))
             default:
                 throw ServerError.methodNotAllowed
             }

@@ -1,178 +1,158 @@
 import EmberCore
 
-/// The OpenAPI 3 documents served at `OPTIONS /` and `/api-description`, describing what Ember
-/// really serves on each listener.
+/// The OpenAPI 3 documents served at `OPTIONS /` and `/api-description`: every route, parameter,
+/// request body and response of each listener, as Ember really serves it (schemathesis checks the
+/// server against them: `scripts/schemathesis.sh`). The paths are in `OpenAPIInferencePaths.swift` and
+/// `OpenAPIManagementPaths.swift`, the body schemas in `OpenAPISchemas.swift`.
 enum OpenAPIDocument {
     enum Listener: Sendable { case inference, management, metrics }
 
-    static func document(for listener: Listener, version: String) -> JSONValue {
-        var paths: [(String, JSONValue)] = [("/", options), ("/api-description", apiDescription)]
-        switch listener {
-        case .inference:
-            paths += [
-                ("/ping", operation("get", "ping", "Server health: Healthy when every model has its minimum workers.", ["200", "500"])),
-                ("/predictions/{model_name}", predictions(versioned: false)),
-                ("/predictions/{model_name}/{model_version}", predictions(versioned: true)),
-                ("/invocations", [
-                    "post": ["operationId": "invocations", "summary": "SageMaker: predicts with model_name, or the only model.",
-                             "parameters": [queryParameter("model_name", "string")],
-                             "responses": responses(["200", "400", "404", "503"])],
-                ]),
-            ]
-            paths += oipPaths
-            paths += kservePaths
-        case .management:
-            paths += [
-                ("/models", [
-                    "get": ["operationId": "listModels", "summary": "Lists registered models (default versions).",
-                            "parameters": [queryParameter("limit", "integer"), queryParameter("next_page_token", "string")],
-                            "responses": responses(["200"])],
-                    "post": ["operationId": "registerModel", "summary": "Registers a model archive from the model store.",
-                             "parameters": .array(["url", "model_name", "batch_size", "max_batch_delay", "initial_workers",
-                                                   "synchronous", "response_timeout", "startup_timeout"].map {
-                                 queryParameter($0, ["url", "model_name"].contains($0) ? "string" : ($0 == "synchronous" ? "boolean" : "integer"))
-                             }),
-                             "responses": responses(["200", "202", "400", "404", "405", "409", "500"])],
-                ]),
-                ("/v1/models/{model_name}", [
-                    "get": ["operationId": "kserveModelReady", "summary": "KServe v1 readiness: name and ready.",
-                            "parameters": [pathParameter("model_name")], "responses": responses(["200", "404"])],
-                ]),
-                ("/models/{model_name}", modelOperations(versioned: false)),
-                ("/models/{model_name}/{model_version}", modelOperations(versioned: true)),
-                ("/models/{model_name}/{model_version}/set-default", [
-                    "put": ["operationId": "setDefault", "summary": "Makes a version the default.",
-                            "parameters": [pathParameter("model_name"), pathParameter("model_version")],
-                            "responses": responses(["200", "404"])],
-                ]),
-            ]
-        case .metrics:
-            paths.append(("/metrics", [
-                "get": ["operationId": "metrics", "summary": "Prometheus text format; repeat name[] to filter.",
-                        "parameters": [queryParameter("name[]", "string")], "responses": responses(["200"])],
-            ]))
-        }
-        return [
-            "openapi": "3.0.1",
-            "info": ["title": "Ember APIs (TorchServe-compatible)",
-                     "description": "Ember serves TorchServe's REST APIs from one native process.",
-                     "version": .string(version)],
-            "paths": .object(paths),
-        ]
+    /// What changes a document: the version, and whether keys are required (then every route but the
+    /// open ones names the bearer scheme and TorchServe's 400 for a missing or wrong key).
+    struct Context: Sendable {
+        var version: String
+        var tokens: Bool = false
+        var healthProbesWithoutToken = false
+        var modelAPI = false
     }
 
-    /// The Open Inference Protocol v2 routes (`OIPRoutes`), default version and `/versions/{model_version}`.
-    private static var oipPaths: [(String, JSONValue)] {
+    static func document(for listener: Listener, settings: HTTPSettings) -> JSONValue {
+        document(for: listener, context: context(settings))
+    }
+
+    static func context(_ settings: HTTPSettings) -> Context {
+        Context(
+            version: settings.version, tokens: settings.tokenAuthorization != nil,
+            healthProbesWithoutToken: settings.healthProbesWithoutToken, modelAPI: settings.enableModelAPI)
+    }
+
+    static func document(for listener: Listener, context: Context) -> JSONValue {
         var paths: [(String, JSONValue)] = [
-            ("/v2", operation("get", "serverMetadata", "Server name, version and protocol extensions.", ["200"])),
-            ("/v2/health/live", operation("get", "live", "Liveness: the process answers.", ["200"])),
-            ("/v2/health/ready", operation("get", "ready", "Readiness: every start-up model has its minimum workers.", ["200", "503"])),
-            ("/v2/models/stats", operation("get", "allModelStatistics", "Triton statistics of every model's default version.", ["200"])),
+            ("/", ["options": open(operation("apiDescription", "This document (OpenAPI 3).", [document200]))]),
+            ("/api-description", [
+                "get": open(operation("apiDescriptionGet", "This document; any method answers it.", [document200])),
+            ]),
         ]
-        for versioned in [false, true] {
-            let base = versioned ? "/v2/models/{model_name}/versions/{model_version}" : "/v2/models/{model_name}"
-            var parameters: [JSONValue] = [pathParameter("model_name")]
-            if versioned { parameters.append(pathParameter("model_version")) }
-            func get(_ id: String, _ summary: String, _ codes: [String]) -> JSONValue {
-                ["get": ["operationId": .string(id + (versioned ? "Version" : "")), "summary": .string(summary),
-                         "parameters": .array(parameters), "responses": responses(codes)]]
+        // The metrics listener never asks for a key.
+        let secured = context.tokens && listener != .metrics
+        switch listener {
+        case .inference: paths += OpenAPIInferencePaths.paths(context)
+        case .management: paths += OpenAPIManagementPaths.paths(context)
+        case .metrics: paths.append(("/metrics", metricsPath))
+        }
+        var pairs: [(String, JSONValue)] = [
+            ("openapi", "3.0.1"),
+            ("info", [
+                "title": "Ember APIs (TorchServe-compatible)",
+                "description": "Ember serves TorchServe's REST APIs from one native process.",
+                "version": .string(context.version),
+            ]),
+            ("paths", .object(secured ? paths.map { ($0.0, requireKey($0.1)) } : paths)),
+        ]
+        var components = OpenAPISchemas.components(for: listener)
+        if secured, case .object(var parts) = components {
+            parts.append(("securitySchemes", ["token": ["type": "http", "scheme": "bearer",
+                                                        "description": "The listener's key from key_file.json."]]))
+            components = .object(parts)
+            pairs.append(("security", [["token": []]]))
+        }
+        pairs.append(("components", components))
+        return .object(pairs)
+    }
+
+    /// `GET /metrics` (any path whose first segment is `metrics`).
+    private static var metricsPath: JSONValue {
+        [
+            "get": operation(
+                "metrics", "Prometheus text format 0.0.4; repeat name[] to keep only those families.",
+                parameters: [["in": "query", "name": "name[]", "required": false, "style": "form", "explode": true,
+                              "schema": OpenAPISchemas.array(OpenAPISchemas.string)]],
+                [reply("200", "The metric families", "text/plain", OpenAPISchemas.string)]),
+        ]
+    }
+
+    // MARK: Building blocks
+
+    /// One operation.
+    static func operation(
+        _ id: String, _ summary: String, parameters: [JSONValue] = [], body: JSONValue? = nil, _ replies: [(String, JSONValue)]
+    ) -> JSONValue {
+        var pairs: [(String, JSONValue)] = [("operationId", .string(id)), ("summary", .string(summary))]
+        if !parameters.isEmpty { pairs.append(("parameters", .array(parameters))) }
+        if let body { pairs.append(("requestBody", body)) }
+        pairs.append(("responses", .object(replies)))
+        return .object(pairs)
+    }
+
+    /// An operation that never needs a key (`security: []`), even when the listener requires one.
+    static func open(_ operation: JSONValue) -> JSONValue {
+        guard case .object(var pairs) = operation else { return operation }
+        pairs.append(("security", []))
+        return .object(pairs)
+    }
+
+    /// Adds TorchServe's 400 for a missing or wrong key to every operation of a path item that is not open.
+    private static func requireKey(_ item: JSONValue) -> JSONValue {
+        guard case .object(let methods) = item else { return item }
+        return .object(methods.map { method, operation in
+            guard case .object(var pairs) = operation, operation["security"] == nil,
+                case .object(var replies)? = operation["responses"]
+            else { return (method, operation) }
+            let rejected = reply("400", "Bad request, or a missing or wrong key (InvalidKeyException)", schema: "Error")
+            if let index = replies.firstIndex(where: { $0.0 == "400" }) {
+                // The key is checked before the route, so a 400 is in TorchServe's shape or the route's own.
+                let routeOwn = replies[index].1["content"]?["application/json"]?["schema"]
+                if let routeOwn, routeOwn != OpenAPISchemas.reference("Error") {
+                    replies[index] = reply("400", "Bad request, or a missing or wrong key",
+                                           "application/json", ["anyOf": [routeOwn, OpenAPISchemas.reference("Error")]])
+                }
+            } else {
+                replies.append(rejected)
             }
-            paths += [
-                (base, get("modelMetadata", "Model metadata: inputs and outputs (name, datatype, shape; -1 = any size).", ["200", "404"])),
-                (base + "/ready", get("modelReady", "Readiness of the model version.", ["200", "404", "503"])),
-                (base + "/config", get("modelConfig", "Triton model configuration (batching, instances, dims).", ["200", "404"])),
-                (base + "/stats", get("modelStatistics", "Triton statistics: request, queue and compute counts and durations.", ["200", "404"])),
-                (base + "/infer", [
-                    "post": ["operationId": .string("infer" + (versioned ? "Version" : "")),
-                             "summary": "Inference on JSON tensors, or Triton's binary tensors after a JSON header (Inference-Header-Content-Length).",
-                             "parameters": .array(parameters),
-                             "requestBody": ["content": ["application/json": ["schema": ["type": "object"]],
-                                                         "application/octet-stream": ["schema": ["type": "string", "format": "binary"]]]],
-                             "responses": responses(["200", "400", "404", "413", "500", "503", "507"])],
-                ]),
-            ]
-        }
-        return paths
+            replies.sort { $0.0 < $1.0 }
+            if let index = pairs.firstIndex(where: { $0.0 == "responses" }) { pairs[index] = ("responses", .object(replies)) }
+            return (method, .object(pairs))
+        })
     }
 
-    /// KServe v1 (`KServeRoutes`).
-    private static var kservePaths: [(String, JSONValue)] {
-        let model: [JSONValue] = [pathParameter("model_name")]
-        return [
-            ("/v1/models/{model_name}", [
-                "get": ["operationId": "kserveModelReady", "summary": "KServe v1 readiness: name and ready.",
-                        "parameters": .array(model), "responses": responses(["200", "404"])],
-            ]),
-            ("/v1/models/{model_name}:predict", [
-                "post": ["operationId": "kservePredict", "summary": "KServe v1: {\"instances\": [...]} to {\"predictions\": [...]}.",
-                         "parameters": .array(model), "responses": responses(["200", "400", "404", "503"])],
-            ]),
-            ("/v1/models/{model_name}:explain", [
-                "post": ["operationId": "kserveExplain", "summary": "KServe v1 explanations: none of Ember's handlers explain (400).",
-                         "parameters": .array(model), "responses": responses(["400", "404"])],
-            ]),
-        ]
+    /// A response with a JSON body of a named schema (`OpenAPISchemas`).
+    static func reply(_ code: String, _ description: String, schema: String) -> (String, JSONValue) {
+        reply(code, description, "application/json", OpenAPISchemas.reference(schema))
     }
 
-    private static var options: JSONValue {
-        ["options": ["operationId": "apiDescription", "summary": "This document.", "responses": responses(["200"])]]
+    static func reply(_ code: String, _ description: String, _ mediaType: String, _ schema: JSONValue) -> (String, JSONValue) {
+        let content: JSONValue = ["schema": schema]
+        return (code, ["description": .string(description), "content": .object([(mediaType, content)])])
     }
 
-    private static var apiDescription: JSONValue {
-        ["get": ["operationId": "apiDescription", "summary": "This document.", "responses": responses(["200"])]]
+    /// A response whose body and content type are the model's handler's (any, or none).
+    static func handlerReply(_ code: String, _ description: String) -> (String, JSONValue) {
+        (code, ["description": .string(description), "content": ["*/*": ["schema": [:]]]])
     }
 
-    private static func predictions(versioned: Bool) -> JSONValue {
-        var parameters: [JSONValue] = [pathParameter("model_name")]
-        if versioned { parameters.append(pathParameter("model_version")) }
-        return [
-            "post": [
-                "operationId": versioned ? "versionPredictions" : "predictions",
-                "summary": "Runs inference: a JSON tensor, raw bytes, or a multipart field named data or body.",
-                "parameters": .array(parameters),
-                "requestBody": ["content": ["application/json": ["schema": ["type": "object"]],
-                                            "application/octet-stream": ["schema": ["type": "string", "format": "binary"]],
-                                            "multipart/form-data": ["schema": ["type": "object"]]]],
-                "responses": responses(["200", "400", "404", "413", "500", "503", "507"]),
-            ],
-        ]
+    /// TorchServe-shaped error replies for these codes.
+    static func errors(_ codes: [String]) -> [(String, JSONValue)] {
+        codes.map { reply($0, description(of: $0), schema: "Error") }
     }
 
-    private static func modelOperations(versioned: Bool) -> JSONValue {
-        var parameters: [JSONValue] = [pathParameter("model_name")]
-        if versioned { parameters.append(pathParameter("model_version")) }
-        let scale = parameters + ["min_worker", "max_worker", "synchronous"].map {
-            queryParameter($0, $0 == "synchronous" ? "boolean" : "integer")
-        }
-        return [
-            "get": ["operationId": versioned ? "describeVersion" : "describeModel", "summary": "Describes the model.",
-                    "parameters": .array(parameters), "responses": responses(["200", "404"])],
-            "put": ["operationId": versioned ? "scaleVersion" : "scaleModel", "summary": "Scales the workers.",
-                    "parameters": .array(scale), "responses": responses(["200", "202", "206", "400", "404", "500"])],
-            "delete": ["operationId": versioned ? "unregisterVersion" : "unregisterModel",
-                       "summary": "Unregisters the model.", "parameters": .array(parameters),
-                       "responses": responses(["200", "403", "404", "405", "408"])],
-        ]
+    /// The Open Inference Protocol's `{"error": …}` replies for these codes.
+    static func oipErrors(_ codes: [String]) -> [(String, JSONValue)] {
+        codes.map { reply($0, description(of: $0), schema: "OIPError") }
     }
 
-    private static func operation(_ method: String, _ id: String, _ summary: String, _ codes: [String]) -> JSONValue {
-        let body: JSONValue = ["operationId": .string(id), "summary": .string(summary), "responses": responses(codes)]
-        return .object([(method, body)])
+    static let document200 = reply("200", "The OpenAPI document", schema: "OpenAPIDocument")
+
+    static func pathParameter(_ name: String, _ description: String) -> JSONValue {
+        ["in": "path", "name": .string(name), "required": true, "description": .string(description),
+         "schema": OpenAPISchemas.string]
     }
 
-    private static func pathParameter(_ name: String) -> JSONValue {
-        ["in": "path", "name": .string(name), "required": true, "schema": ["type": "string"]]
+    static func queryParameter(_ name: String, _ type: String, _ description: String) -> JSONValue {
+        ["in": "query", "name": .string(name), "required": false, "description": .string(description),
+         "schema": ["type": .string(type)]]
     }
 
-    private static func queryParameter(_ name: String, _ type: String) -> JSONValue {
-        ["in": "query", "name": .string(name), "required": false, "schema": ["type": .string(type)]]
-    }
-
-    private static func responses(_ codes: [String]) -> JSONValue {
-        .object(codes.map { ($0, ["description": .string(description(of: $0))]) })
-    }
-
-    private static func description(of code: String) -> String {
+    static func description(of code: String) -> String {
         switch code {
         case "200": "OK"
         case "202": "Accepted; workers are being updated"
@@ -184,8 +164,9 @@ enum OpenAPIDocument {
         case "408": "Timed out"
         case "409": "Conflict"
         case "413": "Request too large"
-        case "503": "Unavailable"
-        case "507": "Out of resources"
+        case "500": "The model failed, ran past its response timeout, or answered more than max_response_size"
+        case "503": "No worker, the queue is full, or the handler failed"
+        case "507": "The model ran out of memory"
         default: "Error"
         }
     }
