@@ -106,6 +106,8 @@ class Server:
         (work / "ember.properties").write_text(
             "inference_address=http://127.0.0.1:0\nmanagement_address=http://127.0.0.1:0\n"
             "metrics_address=http://127.0.0.1:0\nmetrics_mode=prometheus\n"
+            # The gRPC listeners are not fuzzed here; port 0 keeps them off 7070/7071.
+            "grpc_inference_port=0\ngrpc_management_port=0\n"
             # Bounded so generated scale and register requests cannot take the machine.
             "max_workers_per_model=4\nmax_workers=16\ndefault_response_timeout=20\n")
         self.log = work / "ember.log"
