@@ -2,7 +2,8 @@ import EmberCore
 import Logging
 
 /// What every prediction route does around the model call, whatever protocol it speaks: the request is
-/// withdrawn from the queue when its client goes away, the answer is held to `max_response_size`, and
+/// withdrawn from the queue when its client goes away (the pool finds the connection's
+/// `RequestWithdrawal` bound to the task: see ClientDisconnect.swift), the answer is held to `max_response_size`, and
 /// TorchServe's latency series and Ember's overhead histogram are recorded under the version as the URL
 /// named it (`default` when it named none).
 struct InferenceCall: Sendable {
@@ -13,12 +14,7 @@ struct InferenceCall: Sendable {
         model: String, version: String?, input: InferenceInput, info: ListenerResponder.RequestInfo,
         started: ContinuousClock.Instant
     ) async throws -> InferenceOutput {
-        let service = self.service
-        let submit: @Sendable () async throws -> InferenceOutput = {
-            try await service.predict(model: model, version: version, input: input)
-        }
-        let output =
-            if let connection = info.connection { try await connection.cancellingOnDisconnect(submit) } else { try await submit() }
+        let output = try await service.predict(model: model, version: version, input: input)
         let size = output.tensors?.reduce(output.body.count) { $0 &+ $1.data.count } ?? output.body.count
         guard size <= info.settings.maxResponseSize else {
             info.logger.warning(

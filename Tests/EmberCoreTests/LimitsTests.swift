@@ -27,7 +27,7 @@ import Testing
         // Within the cap the scale goes ahead (a larger max starts nothing: there is no autoscaling).
         let scaled = try await registry.scale(name: "fake", version: nil, min: 3, max: 3, synchronous: true)
         #expect(scaled == .completed("Workers scaled to 3 for model: fake"))
-        let pool = try await registry.pool("fake", version: nil)
+        let pool = try registry.pool("fake", version: nil)
         #expect(pool.workerRange.min == 3)
         #expect(pool.workerRange.max == 3)
         await registry.shutdownAll(timeout: .seconds(5))

@@ -44,6 +44,10 @@ public struct ServerConfiguration: Sendable {
     /// `health_probes_without_token` (Ember's, default false): `/ping`, `/v2/health/live` and
     /// `/v2/health/ready` answer without a key, for Kubernetes probes.
     public var healthProbesWithoutToken = false
+    /// `inference_on_event_loop` (Ember's, default true): the inference listener runs each connection's
+    /// requests on the connection's event loop instead of the concurrency pool (fewer thread hand-offs
+    /// per prediction); false restores the pool.
+    public var inferenceOnEventLoop = true
     /// `drain_delay_seconds` (Ember's, default 0): after SIGTERM, `/v2/health/ready` answers 503 for this
     /// long while every route keeps serving, so a load balancer stops sending new requests before the
     /// listeners stop (then in-flight requests finish and the pools drain).
@@ -96,7 +100,7 @@ public struct ServerConfiguration: Sendable {
         "token_expiration_min", "private_key_file", "certificate_file", "worker_idle_spin_us",
         "python_executable", "install_py_dep_per_model",
         "token_key_file", "health_probes_without_token", "drain_delay_seconds",
-        "max_workers_per_model", "max_workers",
+        "max_workers_per_model", "max_workers", "inference_on_event_loop",
     ]
 
     /// The environment variable of `key` under `enable_envvars_config=true`: `TS_<KEY>`, but for
@@ -231,6 +235,7 @@ public struct ServerConfiguration: Sendable {
         case "certificate_file": certificateFile = trimmed.isEmpty ? nil : trimmed
         case "token_key_file": tokenKeyFile = trimmed.isEmpty ? nil : trimmed
         case "health_probes_without_token": healthProbesWithoutToken = boolean()
+        case "inference_on_event_loop": inferenceOnEventLoop = boolean()
         case "drain_delay_seconds":
             // A day at most: a longer delay is a typo, and Kubernetes kills the pod long before.
             guard let seconds = Double(trimmed), seconds >= 0, seconds <= 86_400 else {

@@ -29,7 +29,7 @@ struct ModelDescription: Sendable {
             ("responseTimeout", .int(settings.responseTimeout.wholeSeconds)),
             ("startupTimeout", .int(settings.startupTimeout.wholeSeconds)),
             ("maxRetryTimeoutInSec", 300),
-            ("clientTimeoutInMills", 0),
+            ("clientTimeoutInMills", .int(settings.clientTimeout?.wholeMilliseconds ?? 0)),
             ("parallelType", ""),
             ("parallelLevel", 0),
             ("deviceType", "cpu"),

@@ -13,12 +13,15 @@ public struct ModelSettings: Sendable, Equatable {
     public var startupTimeout: Duration
     public var jobQueueSize: Int
     public var intraOpThreads: Int
+    /// `clientTimeoutInMills` (model-config.yaml only): the longest a request may wait in the queue; nil: no limit.
+    public var clientTimeout: Duration?
 
     public init(
         minWorkers: Int = 0, maxWorkers: Int = 0, batchSize: Int = 1, maxBatchDelay: Duration = .milliseconds(100),
         responseTimeout: Duration = .seconds(120), startupTimeout: Duration = .seconds(120), jobQueueSize: Int = 100,
-        intraOpThreads: Int = 1
+        intraOpThreads: Int = 1, clientTimeout: Duration? = nil
     ) {
+        self.clientTimeout = clientTimeout
         self.minWorkers = minWorkers
         self.maxWorkers = maxWorkers
         self.batchSize = batchSize
@@ -39,12 +42,14 @@ public struct ModelSettings: Sendable, Equatable {
         public var startupTimeout: Duration?
         public var jobQueueSize: Int?
         public var intraOpThreads: Int?
+        public var clientTimeout: Duration?
 
         public init(
             minWorkers: Int? = nil, maxWorkers: Int? = nil, batchSize: Int? = nil, maxBatchDelay: Duration? = nil,
             responseTimeout: Duration? = nil, startupTimeout: Duration? = nil, jobQueueSize: Int? = nil,
-            intraOpThreads: Int? = nil
+            intraOpThreads: Int? = nil, clientTimeout: Duration? = nil
         ) {
+            self.clientTimeout = clientTimeout
             self.minWorkers = minWorkers
             self.maxWorkers = maxWorkers
             self.batchSize = batchSize
@@ -62,7 +67,7 @@ public struct ModelSettings: Sendable, Equatable {
                 batchSize: batchSize ?? lower.batchSize, maxBatchDelay: maxBatchDelay ?? lower.maxBatchDelay,
                 responseTimeout: responseTimeout ?? lower.responseTimeout,
                 startupTimeout: startupTimeout ?? lower.startupTimeout, jobQueueSize: jobQueueSize ?? lower.jobQueueSize,
-                intraOpThreads: intraOpThreads ?? lower.intraOpThreads)
+                intraOpThreads: intraOpThreads ?? lower.intraOpThreads, clientTimeout: clientTimeout ?? lower.clientTimeout)
         }
 
         /// Only the fields in `groups`; the others nil.
@@ -80,7 +85,10 @@ public struct ModelSettings: Sendable, Equatable {
                 kept.responseTimeout = responseTimeout
                 kept.startupTimeout = startupTimeout
             }
-            if groups.contains(.queue) { kept.jobQueueSize = jobQueueSize }
+            if groups.contains(.queue) {
+                kept.jobQueueSize = jobQueueSize
+                kept.clientTimeout = clientTimeout
+            }
             if groups.contains(.threads) { kept.intraOpThreads = intraOpThreads }
             return kept
         }
@@ -146,7 +154,7 @@ public struct ModelSettings: Sendable, Equatable {
             responseTimeout: partial.responseTimeout ?? defaults.responseTimeout,
             startupTimeout: partial.startupTimeout ?? defaults.startupTimeout,
             jobQueueSize: partial.jobQueueSize ?? defaults.jobQueueSize,
-            intraOpThreads: partial.intraOpThreads ?? defaults.intraOpThreads)
+            intraOpThreads: partial.intraOpThreads ?? defaults.intraOpThreads, clientTimeout: partial.clientTimeout)
     }
 
     /// Every source of one registration, each read with TorchServe's rules for that source.
@@ -185,6 +193,7 @@ extension ModelSettings.Partial {
         startupTimeout = .seconds(positive(config.startupTimeout) ?? 120)
         jobQueueSize = positive(config.jobQueueSize)
         intraOpThreads = positive(config.intraOpThreads)
+        clientTimeout = positive(config.clientTimeoutInMills).map { .milliseconds($0) }
     }
 
     /// The server's defaults: `default_workers_per_model` (at start-up, one worker per core when it is

@@ -27,6 +27,8 @@ extension WorkerPool {
             /// 500 "Worker died.": the batch timed out on this worker, or the worker exited.
             case workerDied(worker: Int)
             case cancelled
+            /// 503: it waited in the queue at least `clientTimeoutInMills` and was not run.
+            case queueTimeout
         }
 
         enum Action {
@@ -80,6 +82,8 @@ extension WorkerPool {
         let policy: BatchPolicy
         let responseTimeout: Duration
         let queueCapacity: Int
+        /// `clientTimeoutInMills`: a job queued this long leaves the queue unrun (nil: no limit).
+        let clientTimeout: Duration?
         private let makeWorkerID: () -> Int
 
         private(set) var queue: [QueuedJob] = []
@@ -94,10 +98,14 @@ extension WorkerPool {
         /// The earliest tick the shell has been asked for and not yet delivered.
         private var armedTick: Instant?
 
-        init(policy: BatchPolicy, responseTimeout: Duration, queueCapacity: Int, makeWorkerID: @escaping () -> Int) {
+        init(
+            policy: BatchPolicy, responseTimeout: Duration, queueCapacity: Int, clientTimeout: Duration? = nil,
+            makeWorkerID: @escaping () -> Int
+        ) {
             self.policy = policy
             self.responseTimeout = responseTimeout
             self.queueCapacity = queueCapacity
+            self.clientTimeout = clientTimeout.flatMap { $0 > .zero ? $0 : nil }
             self.makeWorkerID = makeWorkerID
         }
 
@@ -135,6 +143,7 @@ extension WorkerPool {
             }
             queue.append(entry)
             var actions = Actions()
+            expireQueued(now: now, into: &actions)
             dispatch(now: now, into: &actions)
             requestTick(into: &actions)
             return actions
@@ -333,6 +342,7 @@ extension WorkerPool {
         /// workers go, ask for the next tick.
         private mutating func settle(now: Instant, into actions: inout Actions) {
             launchDueWorkers(now: now, into: &actions)
+            expireQueued(now: now, into: &actions)
             dispatch(now: now, into: &actions)
             retireIdleWorkers(into: &actions)
             requestTick(into: &actions)
@@ -388,6 +398,17 @@ extension WorkerPool {
             }
         }
 
+        /// Fails the jobs that have waited `clientTimeout` or longer (the queue is in arrival order, so
+        /// they are its head), before any of them can be dispatched.
+        private mutating func expireQueued(now: Instant, into actions: inout Actions) {
+            guard let limit = clientTimeout, let oldest = queue.first, now - oldest.arrival >= limit else { return }
+            let count = queue.prefix { now - $0.arrival >= limit }.count
+            let expired = Array(queue.prefix(count))
+            queue.removeFirst(count)
+            actions.append(.fail(expired, .queueTimeout))
+            if draining, isDrained { actions.append(.notifyWaiters) }
+        }
+
         private mutating func retireIdleWorkers(into actions: inout Actions) {
             var left = false
             while let index = workers.firstIndex(where: { worker in
@@ -412,6 +433,7 @@ extension WorkerPool {
                 }
             }
             if let oldest = queue.first, workerToServe() != nil { consider(oldest.arrival + policy.maxBatchDelay) }
+            if let oldest = queue.first, let limit = clientTimeout { consider(oldest.arrival + limit) }
             if case .failed(_, _, let retryAt) = load, minWorkers > 0, !stopped { consider(retryAt) }
             return earliest
         }
