@@ -2,6 +2,7 @@
 """Interleaved A/B runs of two (or more) ember binaries on a shared machine (issue 15's method).
 
     benchmarks/ab.py /tmp/ember-before .build/release/ember --rounds 3 --duration 8
+    benchmarks/ab.py .build/release/ember .build/release/ember@inference_on_event_loop=false
 
 Each round starts every binary in turn (MLP batch 1, one worker, token auth off), warms it up, then
 loads `POST /predictions/mlp` with wrk -t1 at each --concurrency and `GET /ping` at 32, reading the
@@ -38,8 +39,10 @@ def main():
     rows = []
     for round_ in range(args.rounds):
         for binary in args.binaries:
-            curves.EMBER = os.path.abspath(binary)
-            ember = curves.Ember(work, 1000)
+            # "path@key=value,key=value": the same binary with config.properties lines added.
+            path, _, settings = binary.partition("@")
+            curves.EMBER = os.path.abspath(path)
+            ember = curves.Ember(work, 1000, "".join(f"{kv}\n" for kv in settings.split(",") if kv))
             try:
                 curves.register(ember.management, "mlp", workers=1, batch=1)
                 floors.wrk(ember.url("mlp"), 8, 2, body)

@@ -145,11 +145,11 @@ def percentile(values, q):
 
 
 class Ember:
-    def __init__(self, work, queue_size):
+    def __init__(self, work, queue_size, extra=""):
         self.ports = free_ports(3)
-        config = os.path.join(work, f"curves-q{queue_size}.properties")
+        config = os.path.join(work, f"curves-q{queue_size}-{self.ports[0]}.properties")
         write_config(config, self.ports, os.path.join(ROOT, "model_store"),
-                     "default_workers_per_model=1\ndefault_response_timeout=120\n")
+                     "default_workers_per_model=1\ndefault_response_timeout=120\n" + extra)
         with open(config) as f:
             text = f.read().replace("job_queue_size=1000", f"job_queue_size={queue_size}")
         with open(config, "w") as f:

@@ -33,7 +33,6 @@ let app = Application(
     router: router,
     configuration: .init(address: .hostname("127.0.0.1", port: port), serverName: "floor", backlog: 1024),
     onServerRunning: { _ in
-        print("Model server started. (hummingbird floor on port \(port))")
-        fflush(stdout)
+        FileHandle.standardOutput.write(Data("Model server started. (hummingbird floor on port \(port))\n".utf8))
     })
 try await app.runService()

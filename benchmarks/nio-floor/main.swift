@@ -33,10 +33,8 @@ final class FixedAnswerHandler: ChannelInboundHandler {
             if !keepAlive { headers.add(name: "Connection", value: "close") }
             context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .ok, headers: headers))), promise: nil)
             context.write(wrapOutboundOut(.body(.byteBuffer(answer))), promise: nil)
-            let keepAlive = self.keepAlive
-            context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in
-                if !keepAlive { context.close(promise: nil) }
-            }
+            context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+            if !keepAlive { context.close(mode: .output, promise: nil) }
         }
     }
 }
@@ -68,8 +66,9 @@ let bootstrap = ServerBootstrap(group: group)
     }
 do {
     let channel = try bootstrap.bind(host: "127.0.0.1", port: port).wait()
-    print("Model server started. (nio floor on \(channel.localAddress?.description ?? "?"), \(threads) event loops)")
-    fflush(stdout)
+    // Unbuffered, so the driver sees it at once.
+    FileHandle.standardOutput.write(
+        Data("Model server started. (nio floor on \(channel.localAddress?.description ?? "?"), \(threads) event loops)\n".utf8))
     try channel.closeFuture.wait()
 } catch {
     FileHandle.standardError.write(Data("ember-nio-floor: \(error)\n".utf8))
