@@ -343,7 +343,7 @@ def draw(path, conc, rows, models, workers):
         import matplotlib.pyplot as plt
     except ImportError:
         return "matplotlib missing (Debian: apt-get install python3-matplotlib): no PNG"
-    fig, axes = plt.subplots(2, 2, figsize=(12, 9))
+    fig, axes = plt.subplots(2, 3, figsize=(17, 9))
     good = [r for r in conc if "error" not in r]
     ax = axes[0][0]
     ax.set_xscale("log", base=2)
@@ -353,11 +353,23 @@ def draw(path, conc, rows, models, workers):
     ax2 = ax.twinx()
     ax2.plot([r["concurrency"] for r in good], [r["cpu_us_per_request"] for r in good], "s--", color="tab:red",
              label="CPU µs/req")
-    ax2.plot([r["concurrency"] for r in good], [r["p99_ms"] * 1000 / 10 for r in good], "^:", color="tab:green",
-             label="p99 (×10 µs)")
-    ax2.set_ylabel("CPU µs per request; p99 in units of 10 µs")
-    ax.set_title("MLP batch 1 vs concurrency")
-    ax.legend(loc="upper left")
+    ax2.set_ylabel("CPU µs per request")
+    ax2.set_ylim(bottom=0)
+    ax = axes[0][2]
+    ax.set_xscale("log", base=2)
+    ax.set_yscale("log")
+    ax.plot([r["concurrency"] for r in good], [r["p99_ms"] for r in good], "o-", label="p99, every answer (wrk)")
+    probed = [r for r in good if r.get("probe") and r["probe"].get("ok_p99_ms")]
+    ax.plot([r["concurrency"] for r in probed], [r["probe"]["ok_p99_ms"] for r in probed], "s--", label="p99 of 200s (probe)")
+    rejected = [r for r in good if r.get("probe") and r["probe"].get("rejected_p50_ms")]
+    ax.plot([r["concurrency"] for r in rejected], [r["probe"]["rejected_p50_ms"] for r in rejected], "^:",
+            label="p50 of 503s (probe)")
+    ax.set_xlabel("connections")
+    ax.set_ylabel("ms")
+    ax.set_title("Latency vs concurrency")
+    ax.legend()
+    axes[0][0].set_title("MLP batch 1 vs concurrency: 200s/s and CPU per request")
+    axes[0][0].legend(loc="upper left")
     ax2.legend(loc="lower right")
     good = [r for r in rows if "error" not in r]
     ax = axes[0][1]
@@ -389,6 +401,7 @@ def draw(path, conc, rows, models, workers):
     ax.set_title("Workers")
     ax.legend(loc="upper left")
     ax4.legend(loc="lower right")
+    axes[1][2].axis("off")
     fig.tight_layout()
     fig.savefig(path, dpi=90)
     return None

@@ -662,6 +662,8 @@ def report(args, meta, floor, ember, torchserve, image_rows=(), http_floors=()):
         lines += [""] + image_pipeline.table(image_rows)
 
     lines += ["", "Targets (issue 5):", ""] + targets(args, floor, ember, torchserve, find)
+    lines += ["", "Targets (issue 15; req/s ratios need a quiet machine, CPU ratios hold on a loaded one):", ""] + \
+        targets15(floor, ember, torchserve, find, http_floors)
     return "\n".join(lines) + "\n"
 
 
@@ -694,6 +696,43 @@ def floors_table(args, http_floors, ember):
                      f"{fmt(run['p99_ms'], 2)} | {run['errors']} | {fmt(run.get('cpu_us_per_request'))} | "
                      f"{fmt(run.get('cores'), 2)} | {nio_ratio(http_floors, run, 'GET', run['concurrency'])} |")
     return lines + [""]
+
+
+def targets15(floor, ember, torchserve, find, http_floors):
+    out = []
+
+    def verdict(ok):
+        return "n/a (not measured)" if ok is None else ("PASS" if ok else "MISS")
+
+    def ok_run(run):
+        return run if run and "error" not in run else None
+
+    def cpu_ratio(floor_row, run):
+        if floor_row and run and floor_row.get("cpu_us_per_request") and run.get("cpu_us_per_request"):
+            return floor_row["cpu_us_per_request"] / run["cpu_us_per_request"]
+        return None
+
+    e32, nio_post = ok_run(find(ember, "mlp", 1, 32)), floors.find(http_floors, "nio", "POST", 32)
+    ratio = e32["req_per_s"] / nio_post["req_per_s"] if e32 and nio_post and nio_post["req_per_s"] else None
+    cpu = cpu_ratio(nio_post, e32)
+    out.append(f"- MLP batch 1, conc 32 ≥ 0.5 of the NIO floor's POST req/s: {verdict(None if ratio is None else ratio >= 0.5)}"
+               + (f" ({ratio:.2f}; by CPU per request {cpu:.2f})" if ratio is not None and cpu else ""))
+    t32 = ok_run(find(torchserve, "mlp", 1, 32))
+    ok = None if not (e32 and t32) else e32["req_per_s"] >= 30 * t32["req_per_s"] and e32["p99_ms"] <= t32["p99_ms"] / 10
+    out.append(f"- MLP batch 1, conc 32 ≥ 30× TorchServe, p99 ≤ 1/10: {verdict(ok)}")
+    ping = next((r for r in (ember or {}).get("ping_runs", []) if r.get("concurrency") == 32 and "error" not in r), None)
+    nio_get = floors.find(http_floors, "nio", "GET", 32)
+    ratio = ping["req_per_s"] / nio_get["req_per_s"] if ping and nio_get and nio_get["req_per_s"] else None
+    cpu = cpu_ratio(nio_get, ping)
+    out.append(f"- /ping conc 32 ≥ 0.7 of the NIO floor's GET: {verdict(None if ratio is None else ratio >= 0.7)}"
+               + (f" ({ratio:.2f}; by CPU per request {cpu:.2f})" if ratio is not None and cpu else ""))
+    e1 = ok_run(find(ember, "mlp", 1, 1))
+    o = (e1 or {}).get("server_overhead")
+    out.append(f"- conc 1: server overhead ≤ 25 µs above the forward: {verdict(None if not o else o['mean_us'] <= 25)}"
+               + (f" ({o['mean_us']:.1f} µs)" if o else ""))
+    out.append(f"- conc 1: ≥ 5,500 req/s: {verdict(None if not e1 else e1['req_per_s'] >= 5500)}"
+               + (f" ({e1['req_per_s']:,.0f}; server {e1.get('cores', 0):.2f} cores, target ≤ 1)" if e1 else ""))
+    return out
 
 
 def targets(args, floor, ember, torchserve, find):
