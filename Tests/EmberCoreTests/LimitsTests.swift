@@ -72,6 +72,8 @@ import Testing
         #expect(failure { $0.responseTimeout = .seconds(Int.max) }?.hasPrefix("response_timeout") == true)
         #expect(failure { $0.startupTimeout = .zero }?.hasPrefix("startup_timeout") == true)
         #expect(failure { $0.jobQueueSize = 10_000_000 }?.hasPrefix("job_queue_size") == true)
+        #expect(failure { $0.clientTimeout = .milliseconds(604_800_001) }?.hasPrefix("clientTimeoutInMills") == true)
+        #expect(failure { $0.clientTimeout = .milliseconds(604_800_000) } == nil)
         #expect(failure {
             $0.minWorkers = 9
             $0.maxWorkers = 9

@@ -66,7 +66,7 @@ struct TestServer: Sendable {
         ).write()
         // The slow model again, waiting at most 200 ms in its queue (ClientTimeoutTests).
         let slowQueueConfig = try write(
-            "slowq-config.yaml", "minWorkers: 1\nmaxWorkers: 1\nbatchSize: 1\nresponseTimeout: 10\nclientTimeoutInMills: 200\n")
+            "slowq-config.yaml", "minWorkers: 1\nmaxWorkers: 1\nbatchSize: 1\nresponseTimeout: 30\nclientTimeoutInMills: 200\n")
         try ArchiveWriter(
             modelName: "slowq", version: "1.0", handler: slowSpec.path,
             serializedFile: fixture("EmberServerTests/Fixtures/slow.pt"), exportPath: store, configFile: slowQueueConfig

@@ -44,10 +44,12 @@ public struct ServerConfiguration: Sendable {
     /// `health_probes_without_token` (Ember's, default false): `/ping`, `/v2/health/live` and
     /// `/v2/health/ready` answer without a key, for Kubernetes probes.
     public var healthProbesWithoutToken = false
-    /// `inference_on_event_loop` (Ember's, default true): the inference listener runs each connection's
-    /// requests on the connection's event loop instead of the concurrency pool (fewer thread hand-offs
-    /// per prediction); false restores the pool.
-    public var inferenceOnEventLoop = true
+    /// `inference_on_event_loop` (Ember's, default false; experimental): the inference listener runs
+    /// each connection's requests on the connection's event loop instead of the concurrency pool (two
+    /// thread hand-offs fewer per prediction). Off by default: on the shared 2-core machine it lowered
+    /// `/ping`'s CPU per request but capped throughput with a long tail at 32 connections
+    /// (benchmarks/results/2026-12-01-perf-hot-path.md).
+    public var inferenceOnEventLoop = false
     /// `drain_delay_seconds` (Ember's, default 0): after SIGTERM, `/v2/health/ready` answers 503 for this
     /// long while every route keeps serving, so a load balancer stops sending new requests before the
     /// listeners stop (then in-flight requests finish and the pools drain).

@@ -29,7 +29,7 @@ public final class RequestWithdrawal: Sendable {
             defer { state.armed = nil }
             return state.armed
         }
-        armed?.pool.withdraw(armed?.job ?? 0)
+        if let armed { armed.pool.withdraw(armed.job) }
     }
 
     /// Whether the client has gone.
