@@ -225,7 +225,8 @@ def rows_curve(work, args):
 
 def models_curve(work, args, body):
     log(f"registered-models curve {args.models}")
-    ember = Ember(work, 1000)
+    # One worker per copy: max_workers (16 per core by default) must allow them all.
+    ember = Ember(work, 1000, f"max_workers={max(args.models) + 16}\nmax_workers_per_model=4\n")
     out = []
     with open(body, "rb") as f:
         payload = f.read()
@@ -439,10 +440,21 @@ def main():
             "note": args.note or "other processes may share the machine (see the load average)",
             "git": os.popen("git rev-parse --short HEAD").read().strip(), "duration": args.duration,
             "queue_size": args.queue_size}
-    conc = concurrency_curve(work, args, body) if "concurrency" in only else []
-    rows = rows_curve(work, args) if "rows" in only else []
-    models = models_curve(work, args, body) if "models" in only else []
-    workers = workers_curve(work, args, body) if "workers" in only else []
+    def curve(name, function, *arguments):
+        """One curve; a failure is logged and leaves that curve empty, the others still run."""
+        if name not in only:
+            return []
+        try:
+            return function(*arguments)
+        except (RuntimeError, OSError) as error:
+            log(f"{name} curve failed: {error}")
+            stop_all()
+            return []
+
+    conc = curve("concurrency", concurrency_curve, work, args, body)
+    rows = curve("rows", rows_curve, work, args)
+    models = curve("models", models_curve, work, args, body)
+    workers = curve("workers", workers_curve, work, args, body)
     stop_all()
     text = report(meta, conc, rows, models, workers)
     stem = os.path.join(args.results, datetime.datetime.now().strftime("%Y-%m-%d-%H%M") + "-curves")
