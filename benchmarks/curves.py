@@ -157,7 +157,7 @@ class Ember:
         argv = [EMBER, "--start", "--foreground", "--model-store", "model_store", "--ts-config", config,
                 "--disable-token-auth"]
         env = dict(os.environ, OPENBLAS_NUM_THREADS=os.environ.get("OPENBLAS_NUM_THREADS", "1"))
-        self.server = Server("ember", argv, ROOT, env, os.path.join(work, f"ember-q{queue_size}.log"))
+        self.server = Server("ember", argv, ROOT, env, os.path.join(work, f"ember-q{queue_size}-{self.ports[0]}.log"))
         if not self.server.wait_started(120):
             raise RuntimeError(f"ember did not start; see {self.server.log_path}")
         self.inference, self.management, _ = self.ports
