@@ -1,7 +1,8 @@
 # Ember: `make test` installs what is missing, builds and runs every test and a short fuzz run;
 # `make serve` builds release and starts the server on config.properties and model_store/ (token
 # authorization on: the keys are in ./key_file.json, see README).
-# `make bench` builds release and benchmarks Ember against the in-process floor; `make bench-torchserve`
+# `make bench` builds release and benchmarks Ember against the in-process floor and the HTTP floors (nginx, bare
+# SwiftNIO, bare Hummingbird); `make bench-curves` draws how its cost grows (benchmarks/curves.py); `make bench-torchserve`
 # adds TorchServe 0.12.0 side by side, and TorchServe's Python-handler MLP archive on Ember's Python workers
 # (benchmarks/README.md). BENCH_ARGS passes options to benchmarks/run.py.
 # `make soak` builds release and runs benchmarks/soak.py with faults (10 minutes; SOAK_ARGS="--minutes 2" for less).
@@ -10,13 +11,16 @@ SWIFT ?= swift
 # Debian's libtorch calls whichever BLAS is installed; OpenBLAS would spin idle threads otherwise.
 export OPENBLAS_NUM_THREADS ?= 1
 
-.PHONY: deps deps-examples build release test deploy-check api-fuzz image-check serve examples bench bench-torchserve soak fuzz clean
+.PHONY: deps deps-examples deps-bench build release test deploy-check api-fuzz image-check serve examples bench bench-torchserve bench-curves soak fuzz clean
 
 deps:
 	@scripts/install-deps.sh build
 
 deps-examples:
 	@scripts/install-deps.sh examples
+
+deps-bench:
+	@scripts/install-deps.sh bench
 
 build: deps
 	$(SWIFT) build
@@ -60,12 +64,18 @@ serve: deps-examples release
 
 # The driver builds release itself so that the floor (and TorchServe) still run when ember does not build.
 # Then perf_analyzer (Triton's load tool, in the project's Python environment) over the Open Inference Protocol.
-bench: deps-examples
+bench: deps-bench
 	/usr/bin/python3 benchmarks/run.py $(BENCH_ARGS)
 	$$(scripts/install-python-env.sh --quiet | tail -1) benchmarks/perf_analyzer.py $(PERF_ANALYZER_ARGS)
 
-bench-torchserve: deps-examples
+bench-torchserve: deps-bench
 	/usr/bin/python3 benchmarks/run.py --torchserve --ember-python $(BENCH_ARGS)
+
+# How cost grows with the work (benchmarks/curves.py): concurrency 1..1,024 (with the overload rows), rows per
+# request, registered models, workers; tables and a PNG in benchmarks/results/. CURVES_ARGS=--quick for a short run.
+bench-curves: deps-bench release
+	@test -f model_store/mlp.mar || examples/make_examples.sh
+	/usr/bin/python3 benchmarks/curves.py $(CURVES_ARGS)
 
 # Predictions at high concurrency while scaling and registering/unregistering, with faults: kill -9 of the
 # supervised server, a Python worker hanging past its timeout, slow and leaving clients; counts every

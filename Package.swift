@@ -179,6 +179,22 @@ let package = Package(
         // The image pipeline stage by stage: decode, resize, normalize, forward (benchmarks/run.py).
         .executableTarget(
             name: "ember-image-bench", dependencies: ["ImageCodec", "TorchBackend"], path: "benchmarks/image"),
+        // The HTTP floors of `make bench` (benchmarks/floors.py): a bare SwiftNIO NIOHTTP1 server and a bare
+        // Hummingbird 2 route, each answering a fixed body, loaded like Ember.
+        .executableTarget(
+            name: "ember-nio-floor",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            path: "benchmarks/nio-floor"),
+        .executableTarget(
+            name: "ember-hummingbird-floor",
+            dependencies: [
+                .product(name: "Hummingbird", package: "hummingbird"), .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            path: "benchmarks/hummingbird-floor"),
         // The server's wiring: configuration, start-up models, listeners and pools in one ServiceGroup.
         .target(
             name: "EmberServer",

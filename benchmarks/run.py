@@ -26,6 +26,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.realpath(__file__)))  # benchmarks/common.py from any directory
+import floors  # noqa: E402
 import image_pipeline  # noqa: E402
 from common import (ROOT, STARTED_MARKER, Server, free_ports, http_request, log, server_env,  # noqa: E402
                     set_log_tag, stop_all, stop_on_exit, write_config)
@@ -71,6 +72,10 @@ EMBER_OVERHEAD_METRICS = [
     "ember_server_overhead_seconds",
     "ember_overhead_seconds",
 ]
+
+# What the floors answer when Ember gave no answer to copy: an MLP answer's shape and size.
+FALLBACK_MLP_ANSWER = ('{"prediction": 3, "probabilities": [0.0961, 0.1042, 0.0993, 0.1107, 0.0978, 0.1011, '
+                       '0.0949, 0.1034, 0.0955, 0.0970]}')
 
 # Every server (common.Server) is stopped on exit: normal end, exception, SIGINT, SIGTERM.
 stop_on_exit(stop_all)
@@ -126,7 +131,8 @@ def ensure_wrk():
 
 def run_wrk(port, model, concurrency, duration):
     spec = MODELS[model]
-    threads = max(1, min(2, concurrency))
+    # One wrk thread, as the floors (benchmarks/floors.py) are loaded: the ratios compare like with like.
+    threads = 1
     argv = ["wrk", f"-t{threads}", f"-c{concurrency}", f"-d{duration}s", "--timeout", "10s",
             "-s", LUA, f"http://127.0.0.1:{port}/predictions/{model}", "--",
             os.path.join(ROOT, spec["body"]), spec["content_type"]]
@@ -367,13 +373,17 @@ def serve_and_measure(kind, argv, cwd, env, work, ports, args, rss_match=None):
                 if pstatus != 200:
                     result["notes"].append(f"{name}: smoke prediction HTTP {pstatus} {pbody[:200]!r}")
                 result.setdefault("smoke", {})[name] = {"status": pstatus, "body": pbody[:300].decode(errors="replace")}
+                if pstatus == 200 and model == "mlp":
+                    result["mlp_answer"] = pbody.decode(errors="replace")  # the floors answer this many bytes
                 if pstatus == 200 and model == "mlp" and b'"prediction"' not in pbody:
                     result["notes"].append(f"{name}: answer has no \"prediction\" field: {pbody[:200]!r}")
                 if args.warmup > 0:
                     run_wrk(inference, name, min(8, max(args.concurrency)), args.warmup)
                 for conc in args.concurrency:
                     before = scrape_overhead(metrics) if kind == "ember" else {}
+                    cpu_before = floors.cpu_seconds(server.proc.pid)
                     run = run_wrk(inference, name, conc, args.duration)
+                    add_cpu(run, floors.cpu_seconds(server.proc.pid) - cpu_before)
                     if kind == "ember":
                         run["server_overhead"] = overhead_us(before, scrape_overhead(metrics))
                     run.update({"model": model, "batch": batch, "delay_ms": delay, "concurrency": conc,
@@ -394,9 +404,26 @@ def serve_and_measure(kind, argv, cwd, env, work, ports, args, rss_match=None):
                 if not server.alive():
                     result["error"] = f"{kind} exited during the load runs; see {server.log_path}"
                     return result
+        # GET /ping, compared with the floors' GET.
+        if kind == "ember" and not args.no_http_floors:
+            for conc in args.floor_concurrency:
+                run = floors.measured(server.proc.pid, f"http://127.0.0.1:{inference}/ping", conc, args.duration)
+                run.update({"concurrency": conc, "method": "GET"})
+                result.setdefault("ping_runs", []).append(run)
+                if "error" not in run:
+                    log(f"{kind} /ping c={conc}: {run['req_per_s']:.0f} req/s, {run['cpu_us_per_request']:.1f} CPU µs/request")
     finally:
         server.stop()
     return result
+
+
+def add_cpu(run, spent):
+    """The server's user+system seconds over the run, per request answered and in cores."""
+    if "error" in run:
+        return
+    run["cpu_s"] = round(spent, 2)
+    run["cpu_us_per_request"] = spent * 1e6 / run["requests"] if run["requests"] else None
+    run["cores"] = spent / run["seconds"] if run["seconds"] else None
 
 
 def run_ember(args, work):
@@ -560,10 +587,10 @@ def floor_rows_per_s(floor, model, batch, threads):
     return None, None
 
 
-def report(args, meta, floor, ember, torchserve, image_rows=()):
+def report(args, meta, floor, ember, torchserve, image_rows=(), http_floors=()):
     lines = [f"# Ember benchmark, {meta['date']} on {meta['host']}", "",
              f"Machine: {meta['machine']}. Load generator (wrk) on the same machine, sharing its cores.",
-             f"Load: wrk, {args.duration} s per row, threads = min(2, concurrency), connections = concurrency; "
+             f"Load: wrk, {args.duration} s per row, one wrk thread, connections = concurrency; "
              f"{args.workers} worker(s) per model; batching = batchSize (maxBatchDelay in ms). "
              f"Floor: ember-floor-bench, one thread, {args.floor_compare_threads} intra-op thread(s), "
              "rows/s at the same batch size as the server's.", ""]
@@ -581,8 +608,9 @@ def report(args, meta, floor, ember, torchserve, image_rows=()):
                 return run
         return None
 
+    lines += floors_table(args, http_floors, ember)
     header = ["model", "batching", "conc", "ember req/s", "p50 ms", "p90 ms", "p99 ms", "errors",
-              "floor rows/s", "ember/floor"]
+              "CPU µs/req", "floor rows/s", "ember/model floor", "ember/NIO floor"]
     if torchserve is not None:
         header += ["torchserve req/s", "ts p50 ms", "ts p99 ms", "ts errors", "ember/ts"]
     lines += ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
@@ -602,8 +630,10 @@ def report(args, meta, floor, ember, torchserve, image_rows=()):
                        fmt(e["p90_ms"], 2) if ok_e else "–",
                        fmt(e["p99_ms"], 2) if ok_e else "–",
                        fmt(e["errors"]) if ok_e else "–",
+                       fmt(e.get("cpu_us_per_request")) if ok_e else "–",
                        fmt(floor_rps),
-                       f"{e['req_per_s'] / floor_rps:.2f}" if ok_e and floor_rps else "–"]
+                       f"{e['req_per_s'] / floor_rps:.2f}" if ok_e and floor_rps else "–",
+                       nio_ratio(http_floors, e, "POST", conc) if ok_e else "–"]
                 if torchserve is not None:
                     row += [fmt(t["req_per_s"]) if ok_t else "–",
                             fmt(t["p50_ms"], 2) if ok_t else "–",
@@ -680,7 +710,77 @@ def report(args, meta, floor, ember, torchserve, image_rows=()):
         lines += [""] + image_pipeline.table(image_rows)
 
     lines += ["", "Targets (issue 5):", ""] + targets(args, floor, ember, torchserve, find)
+    lines += ["", "Targets (issue 15; req/s ratios need a quiet machine, CPU ratios hold on a loaded one):", ""] + \
+        targets15(floor, ember, torchserve, find, http_floors)
     return "\n".join(lines) + "\n"
+
+
+def nio_ratio(http_floors, run, method, conc):
+    nio = floors.find(http_floors, "nio", method, conc)
+    return f"{run['req_per_s'] / nio['req_per_s']:.2f}" if nio and nio["req_per_s"] else "–"
+
+
+def floors_table(args, http_floors, ember):
+    """The HTTP floors and Ember's /ping beside them: req/s, p99, CPU µs per request, ratios to the NIO floor."""
+    if not http_floors:
+        return []
+    lines = ["HTTP floors (benchmarks/floors.py): the same wrk load (one thread), the MLP's request body, an answer "
+             "of the MLP answer's size; CPU is the server's user+system time over the requests answered.", "",
+             "| server | method | conc | req/s | p50 ms | p99 ms | errors | CPU µs/req | cores | /NIO floor |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
+    names = {"nginx": "nginx (1 worker, return 200)", "nio": "bare SwiftNIO NIOHTTP1", "hummingbird": "bare Hummingbird 2 route"}
+    for row in http_floors:
+        if "error" in row:
+            lines.append(f"| {names.get(row['floor'], row['floor'])} | – | – | not measured: {one_line(row['error'], 120)} | | | | | | |")
+            continue
+        lines.append(f"| {names[row['floor']]} | {row['method']} | {row['concurrency']} | {fmt(row['req_per_s'])} | "
+                     f"{fmt(row['p50_ms'], 2)} | {fmt(row['p99_ms'], 2)} | {row['errors']} | "
+                     f"{fmt(row.get('cpu_us_per_request'))} | {fmt(row.get('cores'), 2)} | "
+                     f"{nio_ratio(http_floors, row, row['method'], row['concurrency'])} |")
+    for run in (ember or {}).get("ping_runs", []):
+        if "error" in run:
+            continue
+        lines.append(f"| Ember /ping | GET | {run['concurrency']} | {fmt(run['req_per_s'])} | {fmt(run['p50_ms'], 2)} | "
+                     f"{fmt(run['p99_ms'], 2)} | {run['errors']} | {fmt(run.get('cpu_us_per_request'))} | "
+                     f"{fmt(run.get('cores'), 2)} | {nio_ratio(http_floors, run, 'GET', run['concurrency'])} |")
+    return lines + [""]
+
+
+def targets15(floor, ember, torchserve, find, http_floors):
+    out = []
+
+    def verdict(ok):
+        return "n/a (not measured)" if ok is None else ("PASS" if ok else "MISS")
+
+    def ok_run(run):
+        return run if run and "error" not in run else None
+
+    def cpu_ratio(floor_row, run):
+        if floor_row and run and floor_row.get("cpu_us_per_request") and run.get("cpu_us_per_request"):
+            return floor_row["cpu_us_per_request"] / run["cpu_us_per_request"]
+        return None
+
+    e32, nio_post = ok_run(find(ember, "mlp", 1, 32)), floors.find(http_floors, "nio", "POST", 32)
+    ratio = e32["req_per_s"] / nio_post["req_per_s"] if e32 and nio_post and nio_post["req_per_s"] else None
+    cpu = cpu_ratio(nio_post, e32)
+    out.append(f"- MLP batch 1, conc 32 ≥ 0.5 of the NIO floor's POST req/s: {verdict(None if ratio is None else ratio >= 0.5)}"
+               + (f" ({ratio:.2f}; by CPU per request {cpu:.2f})" if ratio is not None and cpu else ""))
+    t32 = ok_run(find(torchserve, "mlp", 1, 32))
+    ok = None if not (e32 and t32) else e32["req_per_s"] >= 30 * t32["req_per_s"] and e32["p99_ms"] <= t32["p99_ms"] / 10
+    out.append(f"- MLP batch 1, conc 32 ≥ 30× TorchServe, p99 ≤ 1/10: {verdict(ok)}")
+    ping = next((r for r in (ember or {}).get("ping_runs", []) if r.get("concurrency") == 32 and "error" not in r), None)
+    nio_get = floors.find(http_floors, "nio", "GET", 32)
+    ratio = ping["req_per_s"] / nio_get["req_per_s"] if ping and nio_get and nio_get["req_per_s"] else None
+    cpu = cpu_ratio(nio_get, ping)
+    out.append(f"- /ping conc 32 ≥ 0.7 of the NIO floor's GET: {verdict(None if ratio is None else ratio >= 0.7)}"
+               + (f" ({ratio:.2f}; by CPU per request {cpu:.2f})" if ratio is not None and cpu else ""))
+    e1 = ok_run(find(ember, "mlp", 1, 1))
+    o = (e1 or {}).get("server_overhead")
+    out.append(f"- conc 1: server overhead ≤ 25 µs above the forward: {verdict(None if not o else o['mean_us'] <= 25)}"
+               + (f" ({o['mean_us']:.1f} µs)" if o else ""))
+    out.append(f"- conc 1: ≥ 5,500 req/s: {verdict(None if not e1 else e1['req_per_s'] >= 5500)}"
+               + (f" ({e1['req_per_s']:,.0f}; server {e1.get('cores', 0):.2f} cores, target ≤ 1)" if e1 else ""))
+    return out
 
 
 def targets(args, floor, ember, torchserve, find):
@@ -776,6 +876,9 @@ def main():
     parser.add_argument("--no-image-pipeline", action="store_true",
                         help="skip the image pipeline's stage timings (benchmarks/image_pipeline.py)")
     parser.add_argument("--no-floor", action="store_true", help="skip the in-process floor")
+    parser.add_argument("--no-http-floors", action="store_true", help="skip the nginx, SwiftNIO and Hummingbird floors")
+    parser.add_argument("--floor-concurrency", default="1,32",
+                        help="connections for the HTTP floors and Ember's /ping (default 1,32)")
     parser.add_argument("--no-build", action="store_true", help="use the existing release build")
     parser.add_argument("--ember-bin", default=EMBER, help="the ember executable (default .build/release/ember)")
     parser.add_argument("--ember-model-store", default="model_store",
@@ -801,6 +904,7 @@ def main():
         args.duration, args.concurrency, args.floor_seconds, args.warmup = 3, "1,32", 1.0, 1
     args.concurrency = [int(c) for c in args.concurrency.split(",")]
     args.grpc_concurrency = [int(c) for c in args.grpc_concurrency.split(",") if c]
+    args.floor_concurrency = [int(c) for c in args.floor_concurrency.split(",")]
     args.batching = [int(b) for b in args.batching.split(",")]
     args.models = [m for m in args.models.split(",") if m]
     for m in args.models:
@@ -855,9 +959,14 @@ def main():
     ember_python = None
     if args.ember_python and have_wrk and ember_ok:
         ember_python = guarded("ember-python", run_ember_python, args, work)
+    http_floors = []
+    if not args.no_http_floors and have_wrk:
+        answer = ((ember or {}).get("mlp_answer") or FALLBACK_MLP_ANSWER).encode()
+        http_floors = floors.run(work, answer, os.path.join(ROOT, MODELS["mlp"]["body"]), args.floor_concurrency,
+                                 args.duration)
     stop_all()
 
-    table = report(args, meta, floor, ember, torchserve, image_rows)
+    table = report(args, meta, floor, ember, torchserve, image_rows, http_floors)
     if ember_python is not None:
         table += "\n".join(python_report(args, ember_python, torchserve)) + "\n"
     print(table)
@@ -867,7 +976,7 @@ def main():
         f.write(table)
     with open(os.path.join(args.results, stem + ".json"), "w") as f:
         json.dump({"meta": meta, "args": {k: v for k, v in vars(args).items()}, "floor": floor,
-                   "ember": ember, "torchserve": torchserve, "ember_python": ember_python, "image_pipeline": image_rows},
+                   "ember": ember, "torchserve": torchserve, "http_floors": http_floors, "ember_python": ember_python, "image_pipeline": image_rows},
                   f, indent=1, default=str)
     log(f"results: {os.path.join(args.results, stem)}.md and .json")
     return 0

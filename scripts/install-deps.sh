@@ -4,14 +4,19 @@
 #             enough to build and test
 #   examples  also python3-torch and python3-torchvision, to generate the example models
 #   protoc    also protobuf-compiler, only to regenerate the gRPC code (scripts/generate-grpc.sh)
+#   bench     examples plus what `make bench` loads and draws with: wrk, nginx-light (the HTTP floor),
+#             python3-matplotlib (benchmarks/curves.py's PNG)
 set -euo pipefail
 
 packages=(libtorch-dev libzip-dev zlib1g-dev libturbojpeg0-dev libpng-dev pkg-config openssl curl)
-if [[ "${1:-build}" == "examples" ]]; then
+if [[ "${1:-build}" == "examples" || "${1:-build}" == "bench" ]]; then
     packages+=(python3-torch python3-torchvision)
 fi
 if [[ "${1:-build}" == "protoc" ]]; then
     packages+=(protobuf-compiler)
+fi
+if [[ "${1:-build}" == "bench" ]]; then
+    packages+=(wrk nginx-light python3-matplotlib)
 fi
 
 missing=()

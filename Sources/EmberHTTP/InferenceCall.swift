@@ -3,10 +3,12 @@ import Logging
 
 /// What every prediction route does around the model call, whatever protocol it speaks (REST's
 /// /predictions, OIP infer and KServe :predict, and the gRPC services): the request is withdrawn from
-/// the queue when its client goes away, the answer is held to `max_response_size`, and TorchServe's
-/// latency series and Ember's overhead histogram are recorded under the version as the request named
-/// it (`default` when it named none). A streamed answer (``InferenceOutput/stream``) comes back at its
-/// first chunk to a caller that can stream it; for the others it is joined here first.
+/// the queue when its client goes away (over HTTP the pool finds the connection's `RequestWithdrawal`
+/// bound to the task: see ClientDisconnect.swift; over gRPC the call's task is cancelled), the answer is
+/// held to `max_response_size`, and TorchServe's latency series and Ember's overhead histogram are
+/// recorded under the version as the request named it (`default` when it named none). A streamed answer
+/// (``InferenceOutput/stream``) comes back at its first chunk to a caller that can stream it; for the
+/// others it is joined here first.
 public struct InferenceCall: Sendable {
     let service: any ModelService
     let metrics: ServerMetrics
@@ -16,28 +18,22 @@ public struct InferenceCall: Sendable {
         self.metrics = metrics
     }
 
-    /// The HTTP routes' call: cancelled when the connection's client goes away.
+    /// The HTTP routes' call.
     func run(
         model: String, version: String?, input: InferenceInput, info: ListenerResponder.RequestInfo,
         started: ContinuousClock.Instant, streaming: Bool = false
     ) async throws -> InferenceOutput {
         try await run(
             model: model, version: version, input: input, maxResponseSize: info.settings.maxResponseSize,
-            logger: info.logger, started: started, streaming: streaming
-        ) { submit in
-            if let connection = info.connection { try await connection.cancellingOnDisconnect(submit) } else { try await submit() }
-        }
+            logger: info.logger, started: started, streaming: streaming)
     }
 
-    /// The call for any front end. `around` runs the submission (a protocol whose task is cancelled
-    /// when its client leaves, as gRPC's, passes it straight through).
+    /// The call for any front end.
     public func run(
         model: String, version: String?, input: InferenceInput, maxResponseSize: Int, logger: Logger,
-        started: ContinuousClock.Instant, streaming: Bool = false,
-        around: (@escaping @Sendable () async throws -> InferenceOutput) async throws -> InferenceOutput = { try await $0() }
+        started: ContinuousClock.Instant, streaming: Bool = false
     ) async throws -> InferenceOutput {
-        let service = self.service
-        var output = try await around { try await service.predict(model: model, version: version, input: input) }
+        var output = try await service.predict(model: model, version: version, input: input)
         if let stream = output.stream, !streaming {
             output.body = try await stream.collect(limit: maxResponseSize)
             output.stream = nil

@@ -21,8 +21,6 @@ public struct ListenerResponder: HTTPResponder {
         let id: String
         let logger: Logger
         let settings: HTTPSettings
-        /// The connection's watch for its client going away (nil in the in-process test mode).
-        let connection: ConnectionWatch?
     }
 
     public func respond(to request: Request, context: Context) async throws -> Response {
@@ -38,9 +36,7 @@ public struct ListenerResponder: HTTPResponder {
             } else if let tokenReply = try authorize(request, path) {
                 response = tokenReply
             } else {
-                let connection = context.channel.flatMap(ConnectionWatch.of)
-                response = try await routes(
-                    request, path, RequestInfo(id: id, logger: logger, settings: settings, connection: connection))
+                response = try await routes(request, path, RequestInfo(id: id, logger: logger, settings: settings))
             }
         } catch let error as ServerError {
             response = Self.error(error)

@@ -62,15 +62,20 @@ public struct Listeners: Sendable {
         let responder = ListenerResponder(
             listener: listener, settings: settings, metrics: metrics, accessLog: accessLog, routes: routes)
         // Idle connections close after the idle timeout; slow senders after the request deadlines.
-        let http1 = HTTPServerBuilder.http1(
-            configuration: .init(
-                additionalChannelHandlers: [
-                    ClientDisconnectHandler(),
-                    RequestDeadlineHandler(
-                        headTimeout: .milliseconds(Int64(settings.requestHeadTimeoutSeconds * 1000)),
-                        bodyTimeout: .milliseconds(Int64(settings.requestBodyTimeoutSeconds * 1000)))
-                ],
-                idleTimeout: .seconds(Int64(settings.idleTimeoutSeconds))))
+        let configuration = HTTP1Channel.Configuration(
+            additionalChannelHandlers: [
+                ClientDisconnectHandler(),
+                RequestDeadlineHandler(
+                    headTimeout: .milliseconds(Int64(settings.requestHeadTimeoutSeconds * 1000)),
+                    bodyTimeout: .milliseconds(Int64(settings.requestBodyTimeoutSeconds * 1000))),
+            ],
+            idleTimeout: .seconds(Int64(settings.idleTimeoutSeconds)))
+        // Each connection's task carries its RequestWithdrawal (ClientDisconnect.swift).
+        let http1 = HTTPServerBuilder { responder in
+            WatchedHTTP1Channel(
+                inner: HTTP1Channel(responder: responder, configuration: configuration),
+                onEventLoop: listener == .inference && settings.inferenceOnEventLoop)
+        }
         let server = try tls.map { try HTTPServerBuilder.tls(http1, tlsConfiguration: $0.configuration) } ?? http1
         return Application(
             responder: responder,

@@ -9,6 +9,7 @@ extension HTTPSettings {
             corsAllowedMethods: configuration.corsAllowedMethods, corsAllowedHeaders: configuration.corsAllowedHeaders,
             enableModelAPI: configuration.enableModelAPI, version: version, tokenAuthorization: tokens)
         healthProbesWithoutToken = configuration.healthProbesWithoutToken
+        inferenceOnEventLoop = configuration.inferenceOnEventLoop
         maxResponseSize = configuration.maxResponseSize
     }
 }

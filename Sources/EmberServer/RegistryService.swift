@@ -10,7 +10,7 @@ struct RegistryService: ModelService {
     var drain: ServerDrain?
 
     func predict(model: String, version: String?, input: InferenceInput) async throws -> InferenceOutput {
-        let pool = try await registry.pool(model, version: version)
+        let pool = try registry.pool(model, version: version)
         // TorchServe counts a request for an existing model before queueing it.
         metrics.registry.increment(
             ServerMetrics.inferenceRequests, labels: [model, version ?? "default", metrics.hostname])
@@ -78,7 +78,7 @@ struct RegistryService: ModelService {
 
     func oipModel(model: String, version: String?) async throws -> OIPModel {
         let (resolved, versions) = try await registry.versions(model, resolving: version)
-        let pool = try await registry.pool(model, version: resolved)
+        let pool = try registry.pool(model, version: resolved)
         let range = pool.workerRange
         return OIPModel(
             name: model, version: resolved, versions: versions,

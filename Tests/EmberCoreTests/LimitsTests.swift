@@ -27,7 +27,7 @@ import Testing
         // Within the cap the scale goes ahead (a larger max starts nothing: there is no autoscaling).
         let scaled = try await registry.scale(name: "fake", version: nil, min: 3, max: 3, synchronous: true)
         #expect(scaled == .completed("Workers scaled to 3 for model: fake"))
-        let pool = try await registry.pool("fake", version: nil)
+        let pool = try registry.pool("fake", version: nil)
         #expect(pool.workerRange.min == 3)
         #expect(pool.workerRange.max == 3)
         await registry.shutdownAll(timeout: .seconds(5))
@@ -72,6 +72,8 @@ import Testing
         #expect(failure { $0.responseTimeout = .seconds(Int.max) }?.hasPrefix("response_timeout") == true)
         #expect(failure { $0.startupTimeout = .zero }?.hasPrefix("startup_timeout") == true)
         #expect(failure { $0.jobQueueSize = 10_000_000 }?.hasPrefix("job_queue_size") == true)
+        #expect(failure { $0.clientTimeout = .milliseconds(604_800_001) }?.hasPrefix("clientTimeoutInMills") == true)
+        #expect(failure { $0.clientTimeout = .milliseconds(604_800_000) } == nil)
         #expect(failure {
             $0.minWorkers = 9
             $0.maxWorkers = 9

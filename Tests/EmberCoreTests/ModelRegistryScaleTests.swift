@@ -23,7 +23,7 @@ import Testing
         let scaled = try await registry.scale(name: "fake", version: nil, min: 1, max: 1, synchronous: true)
         #expect(scaled == .inProgress("Workers scaling in progress..."))
         // The workers keep starting after the answer.
-        let pool = try await registry.pool("fake", version: nil)
+        let pool = try registry.pool("fake", version: nil)
         #expect(pool.waitUntilReady(timeout: .seconds(10)) == .ready)
         await registry.shutdownAll(timeout: .seconds(5))
     }

@@ -42,6 +42,17 @@ import Testing
         #expect(ModelSettings.resolve([:]) == ModelSettings())
     }
 
+    @Test func clientTimeoutInMillsComesFromModelConfigOnly() throws {
+        let settings = ModelSettings.resolve(
+            registration: .init(), config: try config("clientTimeoutInMills: 250\n"), overrides: nil,
+            server: ServerConfiguration(), atStartup: false)
+        #expect(settings.clientTimeout == .milliseconds(250))
+        let none = ModelSettings.resolve(
+            registration: .init(), config: try config("clientTimeoutInMills: 0\n"), overrides: nil,
+            server: ServerConfiguration(), atStartup: false)
+        #expect(none.clientTimeout == nil, "0 means no limit, as in TorchServe")
+    }
+
     @Test func aHigherSourceWinsFieldByField() {
         let higher = ModelSettings.Partial(batchSize: 8)
         let lower = ModelSettings.Partial(batchSize: 2, maxBatchDelay: .milliseconds(5))

@@ -39,12 +39,14 @@ import Testing
     let base = PoolInstant.now
     func at(_ milliseconds: Int) -> Instant { base + .milliseconds(milliseconds) }
 
-    func machine(batchSize: Int = 1, delay: Duration = .milliseconds(100), timeout: Duration = .seconds(120), queue: Int = 100)
-        -> Machine
-    {
+    func machine(
+        batchSize: Int = 1, delay: Duration = .milliseconds(100), timeout: Duration = .seconds(120), queue: Int = 100,
+        clientTimeout: Duration? = nil
+    ) -> Machine {
         let ids = IDs()
         return Machine(
             policy: BatchPolicy(batchSize: batchSize, maxBatchDelay: delay), responseTimeout: timeout, queueCapacity: queue,
+            clientTimeout: clientTimeout,
             makeWorkerID: {
                 defer { ids.next += 1 }
                 return ids.next
@@ -83,10 +85,11 @@ import Testing
     }
 
     /// A machine with `workers` ready workers (9000, 9001, ...), loaded at t=0.
-    func ready(workers: Int = 1, batchSize: Int = 1, delay: Duration = .milliseconds(100), timeout: Duration = .seconds(120), queue: Int = 100)
-        -> Machine
-    {
-        var machine = machine(batchSize: batchSize, delay: delay, timeout: timeout, queue: queue)
+    func ready(
+        workers: Int = 1, batchSize: Int = 1, delay: Duration = .milliseconds(100), timeout: Duration = .seconds(120),
+        queue: Int = 100, clientTimeout: Duration? = nil
+    ) -> Machine {
+        var machine = machine(batchSize: batchSize, delay: delay, timeout: timeout, queue: queue, clientTimeout: clientTimeout)
         #expect(work(machine.scale(min: workers, max: workers, now: at(0))) == [.load])
         #expect(work(machine.loadSucceeded(now: at(0))) == (0..<workers).map { .start(9000 + $0) })
         #expect(machine.readiness == nil)

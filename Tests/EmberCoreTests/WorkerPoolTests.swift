@@ -11,13 +11,14 @@ import Testing
     /// A ready pool whose queue-depth and cancellation reports signal `backend.changes`.
     func pool(
         backend: FakeBackend, batchSize: Int = 1, delay: Int = 0, timeout: Int = 120, queue: Int = 100, workers: Int = 1,
-        spinMilliseconds: Int = 0, cancelled: @escaping @Sendable () -> Void = {}
+        spinMilliseconds: Int = 0, clientTimeout: Duration? = nil, cancelled: @escaping @Sendable () -> Void = {}
     ) throws -> WorkerPool {
         let changes = backend.changes
         let pool = WorkerPool(
             modelName: "fake", modelVersion: "1.0", archive: try TestArchives.archive(), backend: backend,
             settings: .init(
-                batchSize: batchSize, maxBatchDelay: .milliseconds(delay), responseTimeout: .seconds(timeout), jobQueueSize: queue),
+                batchSize: batchSize, maxBatchDelay: .milliseconds(delay), responseTimeout: .seconds(timeout), jobQueueSize: queue,
+                clientTimeout: clientTimeout),
             idleSpin: .milliseconds(spinMilliseconds),
             observer: .init(
                 queueDepth: { _ in changes.signal() },

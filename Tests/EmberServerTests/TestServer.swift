@@ -68,6 +68,13 @@ struct TestServer: Sendable {
             modelName: "slow", version: "1.0", handler: slowSpec.path,
             serializedFile: fixture("EmberServerTests/Fixtures/slow.pt"), exportPath: store, configFile: slowConfig
         ).write()
+        // The slow model again, waiting at most 200 ms in its queue (ClientTimeoutTests).
+        let slowQueueConfig = try write(
+            "slowq-config.yaml", "minWorkers: 1\nmaxWorkers: 1\nbatchSize: 1\nresponseTimeout: 30\nclientTimeoutInMills: 200\n")
+        try ArchiveWriter(
+            modelName: "slowq", version: "1.0", handler: slowSpec.path,
+            serializedFile: fixture("EmberServerTests/Fixtures/slow.pt"), exportPath: store, configFile: slowQueueConfig
+        ).write()
         try ArchiveWriter(
             modelName: "classifier", version: "1.0", handler: "image_classifier",
             serializedFile: fixture("EmberTorchTests/Fixtures/tiny_classifier.pt"),

@@ -144,6 +144,15 @@ extension ServerError {
     /// libtorch ran out of memory for a batch (TorchServe: 507).
     public static var outOfResources: Self { .init(.outOfResources, "Out of resources") }
 
+    /// The request waited in the queue for `clientTimeoutInMills` and was not run. TorchServe drops such
+    /// a request without answering; Ember answers 503 at once, so the client need not time out itself.
+    public static func queueTimeout(model: String, limit: Duration) -> Self {
+        .init(
+            .noWorker,
+            "Request for model \"\(model)\" waited in the queue longer than clientTimeoutInMills "
+                + "(\(limit.wholeMilliseconds) ms) and was not run.")
+    }
+
     /// The request's client disconnected (or its task was cancelled) before it ran.
     public static var requestCancelled: Self { .init(.requestCancelled, "The request was cancelled before it ran.") }
 }

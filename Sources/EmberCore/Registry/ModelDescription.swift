@@ -31,7 +31,7 @@ struct ModelDescription: Sendable {
             ("responseTimeout", .int(settings.responseTimeout.wholeSeconds)),
             ("startupTimeout", .int(settings.startupTimeout.wholeSeconds)),
             ("maxRetryTimeoutInSec", .int(settings.maxRetryTimeout.wholeSeconds)),
-            ("clientTimeoutInMills", 0),
+            ("clientTimeoutInMills", .int(settings.clientTimeout?.wholeMilliseconds ?? 0)),
             ("parallelType", ""),
             ("parallelLevel", 0),
             ("deviceType", "cpu"),

@@ -28,7 +28,13 @@ public actor ModelRegistry {
         var versions: [String: Entry]
     }
 
-    private var models: [String: Model] = [:]
+    private var models: [String: Model] = [:] {
+        didSet {
+            directory.publish(models.mapValues { .init(defaultVersion: $0.defaultVersion, versions: $0.versions.mapValues(\.pool)) })
+        }
+    }
+    /// `models`' pools, for lookups that do not enter the actor (``pool(_:version:)``).
+    private nonisolated let directory = PoolDirectory()
     /// name/version pairs being registered, so a concurrent duplicate answers 409.
     private var pending: Set<String> = []
     private let backend: any InferenceBackend
@@ -224,9 +230,10 @@ public actor ModelRegistry {
         return entry
     }
 
-    /// The pool serving `name` (default version when `version` is nil).
-    public func pool(_ name: String, version: String?) throws(ServerError) -> WorkerPool {
-        try entry(name, version).pool
+    /// The pool serving `name` (default version when `version` is nil). Nonisolated: every prediction
+    /// looks its pool up, and a hop onto the actor's executor and back cost more than the lookup.
+    public nonisolated func pool(_ name: String, version: String?) throws(ServerError) -> WorkerPool {
+        try directory.pool(name, version: version)
     }
 
     /// The version `version` resolves to (the default when nil) and every registered version, sorted.

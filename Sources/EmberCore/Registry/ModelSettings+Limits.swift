@@ -9,6 +9,8 @@ extension ModelSettings {
         public static let jobQueueSize = 1...1_000_000
         public static let intraOpThreads = 1...256
         public static let retryTimeoutSeconds = 0...604_800
+        /// `clientTimeoutInMills`: up to a week, as the other timeouts.
+        public static let clientTimeoutMilliseconds = 1...604_800_000
         /// What a client may write for a worker count before the configured caps are applied.
         public static let workerCount = 0...Int(Int32.max)
     }
@@ -25,6 +27,9 @@ extension ModelSettings {
         try check(jobQueueSize, Limits.jobQueueSize, "job_queue_size (jobQueueSize)")
         try check(intraOpThreads, Limits.intraOpThreads, "intraOpThreads")
         try check(maxRetryTimeout.wholeSeconds, Limits.retryTimeoutSeconds, "maxRetryTimeoutInSec")
+        if let clientTimeout {
+            try check(clientTimeout.wholeMilliseconds, Limits.clientTimeoutMilliseconds, "clientTimeoutInMills")
+        }
         try check(minWorkers, Limits.workerCount, "min_worker (minWorkers)")
         try check(maxWorkers, Limits.workerCount, "max_worker (maxWorkers)")
         try WorkerCaps.checkPerModel(min: minWorkers, max: maxWorkers, cap: maxWorkersPerModel)

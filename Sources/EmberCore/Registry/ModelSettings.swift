@@ -16,12 +16,15 @@ public struct ModelSettings: Sendable, Equatable {
     /// How long a worker that keeps failing (crashing, or failing to load) is restarted, counted from
     /// its first failure since one was last ready (`maxRetryTimeoutInSec`, TorchServe's 300 s default).
     public var maxRetryTimeout: Duration
+    /// `clientTimeoutInMills` (model-config.yaml only): the longest a request may wait in the queue; nil: no limit.
+    public var clientTimeout: Duration?
 
     public init(
         minWorkers: Int = 0, maxWorkers: Int = 0, batchSize: Int = 1, maxBatchDelay: Duration = .milliseconds(100),
         responseTimeout: Duration = .seconds(120), startupTimeout: Duration = .seconds(120), jobQueueSize: Int = 100,
-        intraOpThreads: Int = 1, maxRetryTimeout: Duration = .seconds(300)
+        intraOpThreads: Int = 1, maxRetryTimeout: Duration = .seconds(300), clientTimeout: Duration? = nil
     ) {
+        self.clientTimeout = clientTimeout
         self.minWorkers = minWorkers
         self.maxWorkers = maxWorkers
         self.batchSize = batchSize
@@ -44,12 +47,14 @@ public struct ModelSettings: Sendable, Equatable {
         public var jobQueueSize: Int?
         public var intraOpThreads: Int?
         public var maxRetryTimeout: Duration?
+        public var clientTimeout: Duration?
 
         public init(
             minWorkers: Int? = nil, maxWorkers: Int? = nil, batchSize: Int? = nil, maxBatchDelay: Duration? = nil,
             responseTimeout: Duration? = nil, startupTimeout: Duration? = nil, jobQueueSize: Int? = nil,
-            intraOpThreads: Int? = nil, maxRetryTimeout: Duration? = nil
+            intraOpThreads: Int? = nil, maxRetryTimeout: Duration? = nil, clientTimeout: Duration? = nil
         ) {
+            self.clientTimeout = clientTimeout
             self.minWorkers = minWorkers
             self.maxWorkers = maxWorkers
             self.batchSize = batchSize
@@ -69,7 +74,7 @@ public struct ModelSettings: Sendable, Equatable {
                 responseTimeout: responseTimeout ?? lower.responseTimeout,
                 startupTimeout: startupTimeout ?? lower.startupTimeout, jobQueueSize: jobQueueSize ?? lower.jobQueueSize,
                 intraOpThreads: intraOpThreads ?? lower.intraOpThreads,
-                maxRetryTimeout: maxRetryTimeout ?? lower.maxRetryTimeout)
+                maxRetryTimeout: maxRetryTimeout ?? lower.maxRetryTimeout, clientTimeout: clientTimeout ?? lower.clientTimeout)
         }
 
         /// Only the fields in `groups`; the others nil.
@@ -87,7 +92,10 @@ public struct ModelSettings: Sendable, Equatable {
                 kept.responseTimeout = responseTimeout
                 kept.startupTimeout = startupTimeout
             }
-            if groups.contains(.queue) { kept.jobQueueSize = jobQueueSize }
+            if groups.contains(.queue) {
+                kept.jobQueueSize = jobQueueSize
+                kept.clientTimeout = clientTimeout
+            }
             if groups.contains(.threads) { kept.intraOpThreads = intraOpThreads }
             if groups.contains(.retries) { kept.maxRetryTimeout = maxRetryTimeout }
             return kept
@@ -156,7 +164,7 @@ public struct ModelSettings: Sendable, Equatable {
             startupTimeout: partial.startupTimeout ?? defaults.startupTimeout,
             jobQueueSize: partial.jobQueueSize ?? defaults.jobQueueSize,
             intraOpThreads: partial.intraOpThreads ?? defaults.intraOpThreads,
-            maxRetryTimeout: partial.maxRetryTimeout ?? defaults.maxRetryTimeout)
+            maxRetryTimeout: partial.maxRetryTimeout ?? defaults.maxRetryTimeout, clientTimeout: partial.clientTimeout)
     }
 
     /// Every source of one registration, each read with TorchServe's rules for that source.
@@ -197,6 +205,7 @@ extension ModelSettings.Partial {
         intraOpThreads = positive(config.intraOpThreads)
         // 0 is a valid window (never retry), as in TorchServe; only a negative value is ignored.
         maxRetryTimeout = config.maxRetryTimeoutInSec.flatMap { $0 >= 0 ? .seconds($0) : nil }
+        clientTimeout = positive(config.clientTimeoutInMills).map { .milliseconds($0) }
     }
 
     /// The server's defaults: `default_workers_per_model` (at start-up, one worker per core when it is

@@ -62,6 +62,7 @@ extension WorkerPool {
         case .noWorker: noWorkerFailure(versionInURL: request.versionInURL)
         case .workerDied: .workerDied
         case .cancelled: .requestCancelled
+        case .queueTimeout: .queueTimeout(model: modelName, limit: settings.clientTimeout ?? .zero)
         }
     }
 

@@ -33,6 +33,8 @@ extension WorkerPool {
             /// 500 "Worker died.": the batch timed out on this worker, or the worker exited.
             case workerDied(worker: Int)
             case cancelled
+            /// 503: it waited in the queue at least `clientTimeoutInMills` and was not run.
+            case queueTimeout
         }
 
         enum Action {
@@ -102,6 +104,8 @@ extension WorkerPool {
         let responseTimeout: Duration
         let queueCapacity: Int
         let maxRetryTimeout: Duration
+        /// `clientTimeoutInMills`: a job queued this long leaves the queue unrun (nil: no limit).
+        let clientTimeout: Duration?
         private let makeWorkerID: () -> Int
 
         private(set) var queue: [QueuedJob] = []
@@ -122,12 +126,14 @@ extension WorkerPool {
 
         init(
             policy: BatchPolicy, responseTimeout: Duration, queueCapacity: Int, maxRetryTimeout: Duration = .seconds(300),
+            clientTimeout: Duration? = nil,
             makeWorkerID: @escaping () -> Int
         ) {
             self.policy = policy
             self.responseTimeout = responseTimeout
             self.queueCapacity = queueCapacity
             self.maxRetryTimeout = maxRetryTimeout
+            self.clientTimeout = clientTimeout.flatMap { $0 > .zero ? $0 : nil }
             self.makeWorkerID = makeWorkerID
         }
 
@@ -174,6 +180,7 @@ extension WorkerPool {
             }
             queue.append(entry)
             var actions = Actions()
+            expireQueued(now: now, into: &actions)
             dispatch(now: now, into: &actions)
             requestTick(into: &actions)
             return actions
@@ -393,6 +400,7 @@ extension WorkerPool {
         /// workers go, ask for the next tick.
         private mutating func settle(now: Instant, into actions: inout Actions) {
             launchDueWorkers(now: now, into: &actions)
+            expireQueued(now: now, into: &actions)
             dispatch(now: now, into: &actions)
             retireIdleWorkers(into: &actions)
             requestTick(into: &actions)
@@ -470,6 +478,17 @@ extension WorkerPool {
             }
         }
 
+        /// Fails the jobs that have waited `clientTimeout` or longer (the queue is in arrival order, so
+        /// they are its head), before any of them can be dispatched.
+        private mutating func expireQueued(now: Instant, into actions: inout Actions) {
+            guard let limit = clientTimeout, let oldest = queue.first, now - oldest.arrival >= limit else { return }
+            let count = queue.prefix { now - $0.arrival >= limit }.count
+            let expired = Array(queue.prefix(count))
+            queue.removeFirst(count)
+            actions.append(.fail(expired, .queueTimeout))
+            if draining, isDrained { actions.append(.notifyWaiters) }
+        }
+
         private mutating func retireIdleWorkers(into actions: inout Actions) {
             var left = false
             while let index = workers.firstIndex(where: { worker in
@@ -494,6 +513,7 @@ extension WorkerPool {
                 }
             }
             if let oldest = queue.first, workerToServe() != nil { consider(oldest.arrival + policy.maxBatchDelay) }
+            if let oldest = queue.first, let limit = clientTimeout { consider(oldest.arrival + limit) }
             if case .failed(_, _, let retryAt) = load, minWorkers > 0, !stopped, retriesExhausted == nil { consider(retryAt) }
             return earliest
         }

@@ -51,7 +51,7 @@ public final class WorkerPool: @unchecked Sendable {
         self.machine = Machine(
             policy: BatchPolicy(batchSize: settings.batchSize, maxBatchDelay: settings.maxBatchDelay),
             responseTimeout: max(.seconds(1), settings.responseTimeout), queueCapacity: settings.jobQueueSize,
-            maxRetryTimeout: settings.maxRetryTimeout, makeWorkerID: WorkerIDs.next)
+            maxRetryTimeout: settings.maxRetryTimeout, clientTimeout: settings.clientTimeout, makeWorkerID: WorkerIDs.next)
         var logger = logger
         logger[metadataKey: "model.name"] = "\(modelName)"
         logger[metadataKey: "model.version"] = "\(modelVersion)"
@@ -104,9 +104,13 @@ public final class WorkerPool: @unchecked Sendable {
     // MARK: Requests
 
     /// Queues one request and waits for its answer. Refused at once (503) when the version has no
-    /// worker or its queue is full. Cancelling the task withdraws the request while it is queued.
+    /// worker or its queue is full; answered 503 without running when it waits in the queue longer
+    /// than `clientTimeoutInMills`. Withdrawn while it is queued when the task is cancelled or when the
+    /// connection's ``RequestWithdrawal`` (``RequestWithdrawal/current``) reports its client gone.
     public func submit(_ input: InferenceInput, versionInURL: Bool = false) async -> Result<InferenceOutput, ServerError> {
         let id = jobIDs.wrappingAdd(1, ordering: .relaxed).newValue
+        let withdrawal = RequestWithdrawal.current
+        defer { withdrawal?.disarm(job: id) }
         return await withTaskCancellationHandler {
             await withCheckedContinuation { continuation in
                 let request = Request(input: input, versionInURL: versionInURL, continuation: continuation)
@@ -116,6 +120,8 @@ public final class WorkerPool: @unchecked Sendable {
                 }
                 // Cancelled before the job was queued: the handler found nothing to withdraw.
                 if Task.isCancelled { cancel(id) }
+                // The client left before the job was queued (or leaves from now on: then it withdraws it).
+                if let withdrawal, !withdrawal.arm(self, job: id) { cancel(id) }
             }
         } onCancel: {
             cancel(id)
@@ -123,6 +129,9 @@ public final class WorkerPool: @unchecked Sendable {
     }
 
     private func cancel(_ id: Machine.JobID) { update { $0.cancel(id, now: $1) } }
+
+    /// A ``RequestWithdrawal``'s client went away: the job leaves the queue if it is still there.
+    func withdraw(_ id: Machine.JobID) { cancel(id) }
 
     // MARK: Scaling and readiness
 
@@ -209,6 +218,9 @@ public final class WorkerPool: @unchecked Sendable {
                         "batch lost: its worker exceeded responseTimeout or exited, and is replaced",
                         metadata: ["worker.id": "\(worker)", "batch.size": "\(taken.count)"])
                 case .noWorker: break
+                case .queueTimeout:
+                    // Debug only: under overload this is every expired request.
+                    logger.debug("requests waited past clientTimeoutInMills: answered 503", metadata: ["count": "\(taken.count)"])
                 }
                 let now = PoolInstant.now
                 statistics.recordFailures(taken.map { now - $0.arrival })
