@@ -45,7 +45,7 @@ USER 1000:1000
 # The working directory holds key_file.json (generated keys) and logs/.
 WORKDIR /var/lib/ember
 # Inference, management, metrics (gRPC is not served yet).
-EXPOSE 8080 8081 8082
+EXPOSE 8080 8081 8082 7070 7071
 VOLUME ["/models", "/etc/ember"]
 # health_probes_without_token=true in the image's config: the check needs no key.
 HEALTHCHECK --interval=10s --timeout=3s --start-period=60s --retries=3 \

@@ -111,6 +111,8 @@ def main():
 
     check(properties["inference_address"].endswith(f":{ports['inference']}"), "the inference port is the configured one")
     check(properties["metrics_address"].endswith(f":{ports['metrics']}"), "the metrics port is the configured one")
+    check(properties.get("grpc_inference_port") == str(ports["grpc-inference"]), "the gRPC inference port is the configured one")
+    check(properties.get("grpc_inference_address") == "0.0.0.0", "gRPC inference listens on the pod's interfaces")
     check(properties["token_key_file"].startswith(mounts["keys"] + "/"), "token_key_file is inside the Secret's mount")
     check(volumes["keys"]["secret"]["secretName"] == "ember-keys" and "items" not in volumes["keys"]["secret"],
           "the Secret is mounted whole (no subPath, no items), so its updates reach the pod")
