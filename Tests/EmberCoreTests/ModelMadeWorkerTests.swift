@@ -54,7 +54,7 @@ import Testing
                 }
                 if let request = batch.first(where: { $0.body == Array("stream".utf8) }) {
                     events.workerStreamed(id, requestID: request.requestID, Self.chunk("one "))
-                    let opened = Self.gate.wait(timeout: .now() + 10) == .success
+                    let opened = Self.gate.wait(timeout: .now() + 60) == .success
                     events.workerStreamed(id, requestID: request.requestID, Self.chunk(opened ? "two " : "gate never opened "))
                     events.workerFinished(id, BatchOutcome(answers: .success([.success(Self.chunk("three"))]), inferenceTime: .zero))
                     return

@@ -10,7 +10,11 @@ import Testing
     static let repository = TestServer.testsDirectory.deletingLastPathComponent()
 
     /// The project's Python environment, made by the script `make test` and CI use (quick when it exists).
-    static func python() throws -> String {
+    /// The project's Python environment, made or brought up to date once per test process: suites
+    /// that run side by side must not run pip into the same environment at once.
+    static func python() throws -> String { try environment.get() }
+
+    private static let environment = Result { () throws -> String in
         let output = try run(repository.appendingPathComponent("scripts/install-python-env.sh").path, ["--quiet"])
         guard output.status == 0, let last = output.text.split(separator: "\n").last else {
             throw PythonEnvironmentError(message: "scripts/install-python-env.sh failed:\n\(output.text)")
