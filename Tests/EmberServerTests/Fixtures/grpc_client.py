@@ -25,6 +25,8 @@ import grpc
 import numpy as np
 import torch
 
+from client_checks import close, expect, mlp_rows
+
 CHECKS = {"main": [], "tokens": [], "tls": [], "drain": [], "stream": []}
 
 
@@ -34,17 +36,6 @@ def check(mode, name):
         return function
 
     return register
-
-
-def expect(condition, message):
-    if not condition:
-        raise AssertionError(message)
-
-
-def close(actual, expected, atol=1e-5):
-    expect(actual.shape == expected.shape, f"shape {actual.shape} != {expected.shape}")
-    difference = float(np.max(np.abs(actual.astype(np.float64) - expected.astype(np.float64)))) if actual.size else 0.0
-    expect(difference <= atol, f"largest difference {difference} > {atol}")
 
 
 def generate_stubs(protos, directory):
@@ -107,10 +98,6 @@ class Context:
         import tritonclient.grpc as grpcclient
 
         return grpcclient.InferenceServerClient(url=self.arguments.inference)
-
-
-def mlp_rows(count, seed):
-    return np.random.default_rng(seed).standard_normal((count, 16)).astype(np.float32)
 
 
 def mlp_probabilities(ctx, row):

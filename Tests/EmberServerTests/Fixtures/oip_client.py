@@ -22,6 +22,8 @@ import tritonclient.http as httpclient
 from PIL import Image
 from tritonclient.utils import InferenceServerException
 
+from client_checks import close, expect, mlp_rows
+
 CHECKS = []
 
 
@@ -53,21 +55,6 @@ class Context:
         data = response.read()
         connection.close()
         return response.status, data, dict(response.getheaders())
-
-
-def expect(condition, message):
-    if not condition:
-        raise AssertionError(message)
-
-
-def close(actual, expected, atol=1e-5):
-    expect(actual.shape == expected.shape, f"shape {actual.shape} != {expected.shape}")
-    difference = float(np.max(np.abs(actual.astype(np.float64) - expected.astype(np.float64)))) if actual.size else 0.0
-    expect(difference <= atol, f"largest difference {difference} > {atol}")
-
-
-def mlp_rows(count, seed):
-    return np.random.default_rng(seed).standard_normal((count, 16)).astype(np.float32)
 
 
 def mlp_expected(ctx, rows):
