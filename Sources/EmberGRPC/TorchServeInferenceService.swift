@@ -41,10 +41,21 @@ struct TorchServeInferenceService: Org_Pytorch_Serve_Grpc_Inference_InferenceAPI
     /// responses one by one, then its final one, as TorchServe streams them.
     func streamPredictions(request: Request, response: RPCWriter<Response>, context: ServerContext) async throws {
         try await call.run(context) { info in
-            for try await chunk in predictionChunks(request, info: info) {
+            let output = try await predict(request, info: info, streaming: true)
+            guard let stream = output.stream else {
                 var message = Response()
-                message.prediction = Data(chunk)
-                try await response.write(message)
+                message.prediction = Data(output.body)
+                return try await response.write(message)
+            }
+            do {
+                while let chunk = try await stream.next() {
+                    var message = Response()
+                    message.prediction = Data(chunk)
+                    try await response.write(message)
+                }
+            } catch {
+                stream.abandon()
+                throw error
             }
         }
     }
@@ -83,30 +94,6 @@ struct TorchServeInferenceService: Org_Pytorch_Serve_Grpc_Inference_InferenceAPI
                 }
                 try await response.write(reply)
             }
-        }
-    }
-
-    /// The answer of one request as it arrives: one chunk for a plain answer, each intermediate
-    /// response and the final one for a handler that streams.
-    private func predictionChunks(_ request: Request, info: GRPCCall.Info) -> AsyncThrowingStream<[UInt8], any Error> {
-        AsyncThrowingStream { continuation in
-            let task = Task {
-                var pending: ResponseStream?
-                do {
-                    let output = try await predict(request, info: info, streaming: true)
-                    if let stream = output.stream {
-                        pending = stream
-                        while let chunk = try await stream.next() { continuation.yield(chunk) }
-                    } else {
-                        continuation.yield(output.body)
-                    }
-                    continuation.finish()
-                } catch {
-                    pending?.abandon()
-                    continuation.finish(throwing: error)
-                }
-            }
-            continuation.onTermination = { _ in task.cancel() }
         }
     }
 
