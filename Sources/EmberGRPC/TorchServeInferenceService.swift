@@ -22,7 +22,7 @@ struct TorchServeInferenceService: Org_Pytorch_Serve_Grpc_Inference_InferenceAPI
         -> Org_Pytorch_Serve_Grpc_Inference_TorchServeHealthResponse
     {
         try await call.run(context) { _ in
-            let healthy = await service.isHealthy()
+            let healthy = service.isHealthy()
             var reply = Org_Pytorch_Serve_Grpc_Inference_TorchServeHealthResponse()
             reply.health = JSONValue.object([("status", .string(healthy ? "Healthy" : "Unhealthy"))]).prettyPrinted()
             return reply

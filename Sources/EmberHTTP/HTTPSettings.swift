@@ -23,9 +23,6 @@ public struct HTTPSettings: Sendable {
     /// `health_probes_without_token`: `/ping`, `/v2/health/live` and `/v2/health/ready` answer without
     /// a key (Kubernetes probes cannot send one); every other route still needs it.
     public var healthProbesWithoutToken = false
-    /// `inference_on_event_loop` (Ember's, experimental): the inference listener runs each connection's
-    /// task on its event loop (EventLoopTaskExecutor.swift).
-    public var inferenceOnEventLoop = false
 
     public init(
         maxRequestSize: Int = 6_553_500, corsAllowedOrigin: String? = nil, corsAllowedMethods: String? = nil,

@@ -9,11 +9,23 @@ struct InferenceRoutes: Sendable {
     let service: any ModelService
     let metrics: ServerMetrics
 
-    func handle(_ request: Request, _ path: RequestPath, _ info: ListenerResponder.RequestInfo) async throws -> Response {
+    /// The routes that answer without waiting.
+    func immediate(_ request: Request, _ path: RequestPath, _ info: ListenerResponder.RequestInfo) throws
+        -> BufferedResponse?
+    {
         switch path[0] {
         case "ping":
-            let healthy = await service.isHealthy()
-            return ListenerResponder.json(["status": healthy ? "Healthy" : "Unhealthy"], status: healthy ? 200 : 500)
+            return service.isHealthy() ? Self.healthy : Self.unhealthy
+        default:
+            return nil
+        }
+    }
+
+    private static let healthy = ListenerResponder.buffered(["status": "Healthy"])
+    private static let unhealthy = ListenerResponder.buffered(["status": "Unhealthy"], status: 500)
+
+    func handle(_ request: Request, _ path: RequestPath, _ info: ListenerResponder.RequestInfo) async throws -> Response {
+        switch path[0] {
         case "predictions":
             guard path.count >= 2, let model = path[1] else { throw ServerError.resourceNotFound }
             if request.method == .options {

@@ -7,6 +7,12 @@ import NIOCore
 /// The responder of one listener: TorchServe's handler chain (API description first, then the token
 /// check, then the listener's routes, then 404), one error shape for every failure, standard headers, the
 /// Requests2XX/4XX/5XX counters and an access log line per request.
+///
+/// A request is answered in two steps: ``answerAtOnce(_:)`` runs everything that needs no waiting (the
+/// API description, the token check, the listener's immediate routes such as `/ping`, every refusal);
+/// only when that has no answer does ``answerLater(_:)`` run the routes that wait (a prediction, a
+/// registration). The inference connection handler writes an immediate answer while it still reads the
+/// request, without a task; Hummingbird's listeners call both through ``respond(to:context:)``.
 public struct ListenerResponder: HTTPResponder {
     public typealias Context = EmberRequestContext
 
@@ -15,6 +21,8 @@ public struct ListenerResponder: HTTPResponder {
     let metrics: ServerMetrics
     let accessLog: AccessLog?
     let routes: @Sendable (Request, RequestPath, RequestInfo) async throws -> Response
+    /// Routes answered without waiting; nil: not one of them.
+    let immediateRoutes: @Sendable (Request, RequestPath, RequestInfo) throws -> BufferedResponse?
 
     /// Per-request facts the routes need.
     struct RequestInfo: Sendable {
@@ -23,63 +31,126 @@ public struct ListenerResponder: HTTPResponder {
         let settings: HTTPSettings
     }
 
+    /// One request on its way to an answer.
+    struct Exchange: Sendable {
+        let request: Request
+        let path: RequestPath
+        let info: RequestInfo
+        let started: ContinuousClock.Instant
+    }
+
     public func respond(to request: Request, context: Context) async throws -> Response {
+        let exchange = start(request, logger: context.logger)
+        if let answer = answerAtOnce(exchange) { return answer.response }
+        return await answerLater(exchange)
+    }
+
+    func start(_ request: Request, logger: Logger) -> Exchange {
         let id = RequestID.next()
-        let started = ContinuousClock.now
-        let path = RequestPath(request.uri.path)
-        var logger = context.logger
+        var logger = logger
         logger[metadataKey: "request.id"] = "\(id)"
+        return Exchange(
+            request: request, path: RequestPath(request.uri.path),
+            info: RequestInfo(id: id, logger: logger, settings: settings), started: .now)
+    }
+
+    /// The answer when no route has to wait for it (nil: call ``answerLater(_:)``).
+    func answerAtOnce(_ exchange: Exchange) -> BufferedResponse? {
+        var answer: BufferedResponse
+        do {
+            if let description = try apiDescription(exchange.request, exchange.path) {
+                answer = description
+            } else if let tokenReply = try authorize(exchange.request, exchange.path) {
+                answer = tokenReply
+            } else if let immediate = try immediateRoutes(exchange.request, exchange.path, exchange.info) {
+                answer = immediate
+            } else {
+                return nil
+            }
+        } catch {
+            answer = Self.buffered(failure(error, exchange))
+        }
+        finish(&answer.headers, status: answer.status, exchange)
+        return answer
+    }
+
+    /// The answer of a route that waits (a prediction, a management call).
+    func answerLater(_ exchange: Exchange) async -> Response {
         var response: Response
         do {
-            if let description = try apiDescription(request, path) {
-                response = description
-            } else if let tokenReply = try authorize(request, path) {
-                response = tokenReply
-            } else {
-                response = try await routes(request, path, RequestInfo(id: id, logger: logger, settings: settings))
-            }
-        } catch let error as ServerError {
-            response = Self.error(error)
-        } catch is NIOTooManyBytesError {
-            response = Self.error(.requestTooLarge(limit: settings.maxRequestSize))
+            response = try await routes(exchange.request, exchange.path, exchange.info)
         } catch {
-            // The details stay in the log; the client gets the request id to find them.
-            logger.error("request failed", metadata: ["error": "\(error)"])
-            response = Self.error(.internalError("Internal server error (request id \(id)); see the server log."))
+            response = Self.error(failure(error, exchange))
         }
-        for field in ResponseHeaders.standard(requestID: id, cors: settings.cors) {
-            response.headers.append(field)
-        }
-        metrics.recordResponse(status: Int(response.status.code))
-        let elapsed = ContinuousClock.now - started
-        accessLog?.record(
-            requestID: id, method: request.method.rawValue, uri: request.uri.description,
-            status: Int(response.status.code), milliseconds: elapsed.milliseconds)
+        finish(&response.headers, status: response.status, exchange)
         return response
     }
 
+    private func failure(_ error: any Error, _ exchange: Exchange) -> ServerError {
+        switch error {
+        case let error as ServerError:
+            return error
+        case is NIOTooManyBytesError:
+            return .requestTooLarge(limit: settings.maxRequestSize)
+        default:
+            // The details stay in the log; the client gets the request id to find them.
+            exchange.info.logger.error("request failed", metadata: ["error": "\(error)"])
+            return .internalError("Internal server error (request id \(exchange.info.id)); see the server log.")
+        }
+    }
+
+    /// Standard headers, the status counters and the access log line.
+    private func finish(_ headers: inout HTTPFields, status: HTTPResponse.Status, _ exchange: Exchange) {
+        for field in ResponseHeaders.standard(requestID: exchange.info.id, cors: settings.cors) {
+            headers.append(field)
+        }
+        metrics.recordResponse(status: status.code)
+        let elapsed = ContinuousClock.now - exchange.started
+        accessLog?.record(
+            requestID: exchange.info.id, method: exchange.request.method.rawValue,
+            uri: exchange.request.uri.description, status: status.code, milliseconds: elapsed.milliseconds)
+    }
+
     /// `/` answers only OPTIONS; `/api-description` answers any method (before any token check).
-    private func apiDescription(_ request: Request, _ path: RequestPath) throws -> Response? {
+    private func apiDescription(_ request: Request, _ path: RequestPath) throws -> BufferedResponse? {
         if path.count == 0 {
             guard request.method == .options else { throw ServerError.methodNotAllowed }
-            return Self.json(OpenAPIDocument.document(for: listener, settings: settings))
+            return Self.buffered(OpenAPIDocument.document(for: listener, settings: settings))
         }
         if path.count == 1, path[0] == "api-description" {
-            return Self.json(OpenAPIDocument.document(for: listener, settings: settings))
+            return Self.buffered(OpenAPIDocument.document(for: listener, settings: settings))
         }
         return nil
     }
 
     static func json(_ value: JSONValue, status: Int = 200) -> Response {
+        buffered(value, status: status).response
+    }
+
+    static func buffered(_ value: JSONValue, status: Int = 200) -> BufferedResponse {
         var headers = HTTPFields()
         headers[.contentType] = "application/json"
-        return Response(
-            status: .init(code: status), headers: headers,
-            body: .init(byteBuffer: ByteBuffer(string: value.prettyPrinted())))
+        return BufferedResponse(
+            status: .init(code: status), headers: headers, body: ByteBuffer(string: value.prettyPrinted()))
     }
 
     static func error(_ error: ServerError) -> Response {
         json(error.httpBody, status: error.httpStatus)
+    }
+
+    static func buffered(_ error: ServerError) -> BufferedResponse {
+        buffered(error.httpBody, status: error.httpStatus)
+    }
+}
+
+/// An answer whose body is in memory: what the routes that need not wait return, written at once.
+struct BufferedResponse: Sendable {
+    var status: HTTPResponse.Status
+    var headers: HTTPFields
+    var body: ByteBuffer
+
+    var response: Response {
+        Response(status: status, headers: headers, body: .init(byteBuffer: body))
     }
 }
 

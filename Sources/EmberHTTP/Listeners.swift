@@ -37,7 +37,9 @@ public struct Listeners: Sendable {
         host: String, port: Int, tls: TLSCredentials? = nil, onRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) throws -> App {
         let routes = InferenceRoutes(service: service, metrics: metrics)
-        return try application(.inference, host: host, port: port, tls: tls, onRunning: onRunning, routes: routes.handle)
+        return try application(
+            .inference, host: host, port: port, tls: tls, onRunning: onRunning, routes: routes.handle,
+            immediateRoutes: routes.immediate)
     }
 
     public func management(
@@ -57,25 +59,32 @@ public struct Listeners: Sendable {
     private func application(
         _ listener: OpenAPIDocument.Listener, host: String, port: Int, tls: TLSCredentials?,
         onRunning: @escaping @Sendable (Int) async -> Void,
-        routes: @escaping @Sendable (Request, RequestPath, ListenerResponder.RequestInfo) async throws -> Response
+        routes: @escaping @Sendable (Request, RequestPath, ListenerResponder.RequestInfo) async throws -> Response,
+        immediateRoutes: @escaping @Sendable (Request, RequestPath, ListenerResponder.RequestInfo) throws
+            -> BufferedResponse? = { _, _, _ in nil }
     ) throws -> App {
         let responder = ListenerResponder(
-            listener: listener, settings: settings, metrics: metrics, accessLog: accessLog, routes: routes)
+            listener: listener, settings: settings, metrics: metrics, accessLog: accessLog, routes: routes,
+            immediateRoutes: immediateRoutes)
         // Idle connections close after the idle timeout; slow senders after the request deadlines.
-        let configuration = HTTP1Channel.Configuration(
-            additionalChannelHandlers: [
-                ClientDisconnectHandler(),
-                RequestDeadlineHandler(
-                    headTimeout: .milliseconds(Int64(settings.requestHeadTimeoutSeconds * 1000)),
-                    bodyTimeout: .milliseconds(Int64(settings.requestBodyTimeoutSeconds * 1000))),
-            ],
-            idleTimeout: .seconds(Int64(settings.idleTimeoutSeconds)))
-        // Each connection's task carries its RequestWithdrawal (ClientDisconnect.swift).
-        let http1 = HTTPServerBuilder { responder in
-            WatchedHTTP1Channel(
-                inner: HTTP1Channel(responder: responder, configuration: configuration),
-                onEventLoop: listener == .inference && settings.inferenceOnEventLoop)
-        }
+        let idleTimeout = TimeAmount.seconds(Int64(settings.idleTimeoutSeconds))
+        let headTimeout = TimeAmount.milliseconds(Int64(settings.requestHeadTimeoutSeconds * 1000))
+        let bodyTimeout = TimeAmount.milliseconds(Int64(settings.requestBodyTimeoutSeconds * 1000))
+        let http1 =
+            listener == .inference
+            ? HTTPServerBuilder { _ in
+                InferenceChannel(
+                    responder: responder, idleTimeout: idleTimeout, headTimeout: headTimeout, bodyTimeout: bodyTimeout)
+            }
+            : HTTPServerBuilder { responder in
+                HTTP1Channel(
+                    responder: responder,
+                    configuration: .init(
+                        additionalChannelHandlers: [
+                            RequestDeadlineHandler(headTimeout: headTimeout, bodyTimeout: bodyTimeout)
+                        ],
+                        idleTimeout: idleTimeout))
+            }
         let server = try tls.map { try HTTPServerBuilder.tls(http1, tlsConfiguration: $0.configuration) } ?? http1
         return Application(
             responder: responder,

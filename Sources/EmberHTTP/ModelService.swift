@@ -23,7 +23,7 @@ public protocol ModelService: Sendable {
     func setDefault(model: String, version: String) async throws -> ServiceResponse
 
     /// `/ping`: TorchServe's rule (every default version has its minimum healthy workers).
-    func isHealthy() async -> Bool
+    func isHealthy() -> Bool
     /// `/v2/health/ready`: every start-up model has its minimum workers up.
     func isReady() async -> Bool
     /// `/v2/models/{m}/ready`: the default version has its minimum workers up (throws 404 when unknown).

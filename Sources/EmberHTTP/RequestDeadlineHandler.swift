@@ -21,7 +21,9 @@ final class RequestDeadlineHandler: ChannelDuplexHandler, RemovableChannelHandle
     private let bodyTimeout: TimeAmount
     private let lingerTimeout: TimeAmount
     private let lingerBytes: Int
-    private var deadline: Scheduled<Void>?
+    /// When the connection closes unless the awaited part arrives first; nil: nothing awaited.
+    private var deadline: NIODeadline?
+    private var scheduled: (task: Scheduled<Void>, at: NIODeadline)?
     /// Between a request's head and its end.
     private var readingBody = false
     /// Body bytes discarded since the response went out before the request's end; nil when not lingering.
@@ -88,24 +90,46 @@ final class RequestDeadlineHandler: ChannelDuplexHandler, RemovableChannelHandle
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        cancel()
+        stopTimer()
         context.fireChannelInactive()
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
-        cancel()
+        stopTimer()
     }
 
+    /// Sets the deadline. A timer already scheduled no later than it is kept (when it fires early it
+    /// schedules the rest), so a request costs a clock read here, not a timer set and cancelled twice.
     private func arm(_ context: ChannelHandlerContext, _ timeout: TimeAmount) {
-        cancel()
-        let loopBound = NIOLoopBound(context, eventLoop: context.eventLoop)
-        deadline = context.eventLoop.scheduleTask(in: timeout) {
-            loopBound.value.close(promise: nil)
+        let at = NIODeadline.now() + timeout
+        deadline = at
+        if let scheduled, scheduled.at <= at { return }
+        schedule(context, at: at)
+    }
+
+    private func schedule(_ context: ChannelHandlerContext, at: NIODeadline) {
+        scheduled?.task.cancel()
+        let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        let task = context.eventLoop.scheduleTask(deadline: at) {
+            let (handler, context) = loopBound.value
+            handler.scheduled = nil
+            guard let deadline = handler.deadline else { return }
+            if deadline <= .now() {
+                context.close(promise: nil)
+            } else {
+                handler.schedule(context, at: deadline)
+            }
         }
+        scheduled = (task, at)
     }
 
     private func cancel() {
-        deadline?.cancel()
         deadline = nil
+    }
+
+    private func stopTimer() {
+        deadline = nil
+        scheduled?.task.cancel()
+        scheduled = nil
     }
 }

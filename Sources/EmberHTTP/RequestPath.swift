@@ -7,8 +7,8 @@ struct RequestPath: Sendable, Equatable {
 
     init(_ path: String) {
         let withoutQuery = path.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
-        var parts = withoutQuery.split(separator: "/", omittingEmptySubsequences: false).map {
-            URLEncodedForm.percentDecoded($0, plusIsSpace: false)
+        var parts = withoutQuery.split(separator: "/", omittingEmptySubsequences: false).map { segment in
+            segment.utf8.contains(UInt8(ascii: "%")) ? URLEncodedForm.percentDecoded(segment, plusIsSpace: false) : String(segment)
         }
         if parts.first == "" { parts.removeFirst() }
         while parts.last == "" { parts.removeLast() }

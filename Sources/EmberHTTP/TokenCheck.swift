@@ -7,7 +7,7 @@ extension ListenerResponder {
     /// before the routes. The inference listener needs the inference key, the management listener the
     /// management key, the metrics listener nothing. On the management listener `/token?type=…`
     /// rotates a key with the API key; its answer is returned here. Nil: go on to the routes.
-    func authorize(_ request: Request, _ path: RequestPath) throws -> Response? {
+    func authorize(_ request: Request, _ path: RequestPath) throws -> BufferedResponse? {
         guard let tokens = settings.tokenAuthorization else { return nil }
         let header = request.headers[.authorization]
         switch listener {
@@ -28,7 +28,7 @@ extension ListenerResponder {
                 // TorchServe answers an empty JSON response: a single newline.
                 var headers = HTTPFields()
                 headers[.contentType] = "application/json"
-                return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: "\n")))
+                return BufferedResponse(status: .ok, headers: headers, body: ByteBuffer(string: "\n"))
             }
             guard tokens.check(header, for: .management) else { throw ServerError.tokenAuthorizationFailed }
             return nil

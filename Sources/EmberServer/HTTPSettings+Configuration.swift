@@ -9,7 +9,6 @@ extension HTTPSettings {
             corsAllowedMethods: configuration.corsAllowedMethods, corsAllowedHeaders: configuration.corsAllowedHeaders,
             enableModelAPI: configuration.enableModelAPI, version: version, tokenAuthorization: tokens)
         healthProbesWithoutToken = configuration.healthProbesWithoutToken
-        inferenceOnEventLoop = configuration.inferenceOnEventLoop
         maxResponseSize = configuration.maxResponseSize
     }
 }

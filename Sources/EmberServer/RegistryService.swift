@@ -68,13 +68,13 @@ struct RegistryService: ModelService {
         ServiceResponse(try await registry.setDefault(name: model, version: version))
     }
 
-    func isHealthy() async -> Bool { await registry.isHealthy() }
+    func isHealthy() -> Bool { registry.isHealthy() }
     func isReady() async -> Bool {
         if drain?.isDraining == true { return false }
-        return await registry.isReady()
+        return registry.isReady()
     }
-    func isModelReady(_ model: String) async throws -> Bool { try await registry.isModelReady(model) }
-    func requireModel(_ model: String) async throws { try await registry.requireModel(model) }
+    func isModelReady(_ model: String) async throws -> Bool { try registry.isModelReady(model) }
+    func requireModel(_ model: String) async throws { try registry.requireModel(model) }
 
     func oipModel(model: String, version: String?) async throws -> OIPModel {
         let (resolved, versions) = try await registry.versions(model, resolving: version)

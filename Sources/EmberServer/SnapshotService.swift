@@ -41,7 +41,7 @@ struct SnapshotService: ModelService {
     }
 
     func list(limit: Int, offset: Int) async -> JSONValue { await base.list(limit: limit, offset: offset) }
-    func isHealthy() async -> Bool { await base.isHealthy() }
+    func isHealthy() -> Bool { base.isHealthy() }
     func isReady() async -> Bool { await base.isReady() }
     func isModelReady(_ model: String) async throws -> Bool { try await base.isModelReady(model) }
     func requireModel(_ model: String) async throws { try await base.requireModel(model) }

@@ -152,7 +152,7 @@ public final class FakeModelService: ModelService {
         return .status("Default version successfully updated for model \"\(model)\" to \"\(version)\"", code: answers.changeStatus)
     }
 
-    public func isHealthy() async -> Bool { record(.isHealthy).healthy }
+    public func isHealthy() -> Bool { record(.isHealthy).healthy }
     public func isReady() async -> Bool { record(.isReady).ready }
 
     public func isModelReady(_ model: String) async throws -> Bool {

@@ -51,7 +51,7 @@ import Testing
         await #expect(throws: ServerError.self) {
             _ = try await registry.register(.init(url: "fake", modelName: "third", settings: .init(minWorkers: 2, maxWorkers: 2)))
         }
-        await #expect(throws: ServerError.modelNotFound("third")) { try await registry.requireModel("third") }
+        await #expect(throws: ServerError.modelNotFound("third")) { try registry.requireModel("third") }
         await registry.shutdownAll(timeout: .seconds(5))
     }
 

@@ -30,7 +30,6 @@ extension ServerConfiguration {
         ]
         if let tokenKeyFile { entries.append(("token_key_file", tokenKeyFile)) }
         if healthProbesWithoutToken { entries.append(("health_probes_without_token", "true")) }
-        if inferenceOnEventLoop { entries.append(("inference_on_event_loop", "true")) }
         if drainDelaySeconds > 0 { entries.append(("drain_delay_seconds", String(drainDelaySeconds))) }
         if let defaultServiceHandler { entries.append(("default_service_handler", defaultServiceHandler)) }
         if !allowedURLs.isEmpty { entries.append(("allowed_urls", allowedURLs.joined(separator: ","))) }

@@ -53,12 +53,6 @@ public struct ServerConfiguration: Sendable {
     /// `health_probes_without_token` (Ember's, default false): `/ping`, `/v2/health/live` and
     /// `/v2/health/ready` answer without a key, for Kubernetes probes.
     public var healthProbesWithoutToken = false
-    /// `inference_on_event_loop` (Ember's, default false; experimental): the inference listener runs
-    /// each connection's requests on the connection's event loop instead of the concurrency pool (two
-    /// thread hand-offs fewer per prediction). Off by default: on the shared 2-core machine it lowered
-    /// `/ping`'s CPU per request but capped throughput with a long tail at 32 connections
-    /// (benchmarks/results/2026-12-01-perf-hot-path.md).
-    public var inferenceOnEventLoop = false
     /// `drain_delay_seconds` (Ember's, default 0): after SIGTERM, `/v2/health/ready` answers 503 for this
     /// long while every route keeps serving, so a load balancer stops sending new requests before the
     /// listeners stop (then in-flight requests finish and the pools drain).
@@ -111,7 +105,7 @@ public struct ServerConfiguration: Sendable {
         "token_expiration_min", "private_key_file", "certificate_file", "worker_idle_spin_us",
         "python_executable", "install_py_dep_per_model",
         "token_key_file", "health_probes_without_token", "drain_delay_seconds",
-        "max_workers_per_model", "max_workers", "inference_on_event_loop",
+        "max_workers_per_model", "max_workers",
         "grpc_inference_address", "grpc_management_address", "grpc_inference_port", "grpc_management_port",
         "enable_grpc_ssl",
     ]
@@ -252,7 +246,6 @@ public struct ServerConfiguration: Sendable {
         case "certificate_file": certificateFile = trimmed.isEmpty ? nil : trimmed
         case "token_key_file": tokenKeyFile = trimmed.isEmpty ? nil : trimmed
         case "health_probes_without_token": healthProbesWithoutToken = boolean()
-        case "inference_on_event_loop": inferenceOnEventLoop = boolean()
         case "drain_delay_seconds":
             // A day at most: a longer delay is a typo, and Kubernetes kills the pod long before.
             guard let seconds = Double(trimmed), seconds >= 0, seconds <= 86_400 else {

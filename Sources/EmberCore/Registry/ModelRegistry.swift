@@ -30,7 +30,14 @@ public actor ModelRegistry {
 
     private var models: [String: Model] = [:] {
         didSet {
-            directory.publish(models.mapValues { .init(defaultVersion: $0.defaultVersion, versions: $0.versions.mapValues(\.pool)) })
+            directory.publish(
+                models.mapValues { model in
+                    .init(
+                        defaultVersion: model.defaultVersion,
+                        versions: model.versions.mapValues {
+                            .init(pool: $0.pool, minWorkers: $0.settings.minWorkers, loadedAtStartup: $0.loadedAtStartup)
+                        })
+                })
         }
     }
     /// `models`' pools, for lookups that do not enter the actor (``pool(_:version:)``).
@@ -242,8 +249,8 @@ public actor ModelRegistry {
         return (entry.archive.modelVersion, models[name]?.versions.keys.sorted() ?? [])
     }
 
-    public func requireModel(_ name: String) throws(ServerError) {
-        guard models[name] != nil else { throw .modelNotFound(name) }
+    public nonisolated func requireModel(_ name: String) throws(ServerError) {
+        guard directory.contains(name) else { throw .modelNotFound(name) }
     }
 
     // MARK: Scale
@@ -331,24 +338,16 @@ public actor ModelRegistry {
 
     // MARK: Health
 
-    /// TorchServe's `/ping`: unhealthy when some default version has fewer ready workers than its minimum.
-    public func isHealthy() -> Bool {
-        models.values.allSatisfy { model in
-            guard let entry = model.versions[model.defaultVersion] else { return true }
-            return entry.pool.readyWorkerCount >= entry.settings.minWorkers
-        }
-    }
+    /// TorchServe's `/ping`: unhealthy when some default version has fewer ready workers than its
+    /// minimum. Nonisolated, as every health route: probes come often and need no actor hop.
+    public nonisolated func isHealthy() -> Bool { directory.isHealthy }
 
     /// Every start-up model has its minimum workers ready.
-    public func isReady() -> Bool {
-        models.values.allSatisfy { model in
-            model.versions.values.filter(\.loadedAtStartup).allSatisfy { $0.pool.readyWorkerCount >= $0.settings.minWorkers }
-        }
-    }
+    public nonisolated func isReady() -> Bool { directory.isReady }
 
-    public func isModelReady(_ name: String) throws(ServerError) -> Bool {
-        let entry = try entry(name, nil)
-        return entry.pool.readyWorkerCount >= Swift.max(1, entry.settings.minWorkers)
+    public nonisolated func isModelReady(_ name: String) throws(ServerError) -> Bool {
+        let version = try directory.version(name, nil)
+        return version.pool.readyWorkerCount >= Swift.max(1, version.minWorkers)
     }
 
     // MARK: Describe and list

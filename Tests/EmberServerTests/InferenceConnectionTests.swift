@@ -1,0 +1,92 @@
+import Foundation
+import Testing
+
+/// The inference listener's own connection handling (InferenceConnectionHandler) over a raw socket:
+/// what a client library would hide.
+@Suite struct InferenceConnectionTests {
+    static let mlpBody = #"{"data": [0.5, -1.0, 2.0, 0.25]}"#
+
+    static func post(_ json: String, close: Bool = false) -> String {
+        "POST /predictions/mlp HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\n"
+            + (close ? "Connection: close\r\n" : "") + "Content-Length: \(json.utf8.count)\r\n\r\n" + json
+    }
+
+    static func ping(close: Bool = false) -> String {
+        "GET /ping HTTP/1.1\r\nHost: test\r\n" + (close ? "Connection: close\r\n" : "") + "\r\n"
+    }
+
+    /// Reads until the server closes the connection (or `timeout`).
+    static func readAll(_ fd: Int32, timeout: Int) -> String {
+        var timeval = timeval(tv_sec: timeout, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeval, socklen_t(MemoryLayout<timeval>.size))
+        var received: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 65_536)
+        while true {
+            let count = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            if count <= 0 { break }
+            received += buffer[0..<count]
+        }
+        return String(decoding: received, as: UTF8.self)
+    }
+
+    /// The answers in a byte stream of several, split at their status lines.
+    static func answers(_ text: String) -> [String] {
+        text.components(separatedBy: "HTTP/1.1 ").dropFirst().map { $0 }
+    }
+
+    @Test func pipelinedRequestsAreAnsweredInOrderAndConnectionCloseIsHonoured() async throws {
+        try await TestServer.with(models: ["mlp.mar"]) { server in
+            let fd = try #require(RawSocket.connect(port: server.inference))
+            defer { close(fd) }
+            // Awaited answers (predictions) and immediate ones (/ping) in one write: each must wait for
+            // the one before it.
+            let requests = Self.post(Self.mlpBody) + Self.ping() + Self.post("[1, 2]") + Self.post(Self.mlpBody)
+                + Self.ping(close: true) + Self.ping()
+            #expect(RawSocket.send(fd, Array(requests.utf8)))
+            let answers = Self.answers(try await offThePool { Self.readAll(fd, timeout: 30) })
+            // The request after `Connection: close` is never answered: the server closed after the fifth.
+            try #require(answers.count == 5, "\(answers)")
+            #expect(answers[0].hasPrefix("200 ") && answers[0].contains("\"prediction\""))
+            #expect(answers[1].hasPrefix("200 ") && answers[1].contains("Healthy"))
+            #expect(answers[2].hasPrefix("400 "), "a wrong shape is refused in its place: \(answers[2])")
+            #expect(answers[3].hasPrefix("200 ") && answers[3].contains("\"prediction\""))
+            #expect(answers[4].hasPrefix("200 ") && answers[4].contains("Healthy"))
+            #expect(answers[4].lowercased().contains("connection: close"))
+            // Each answer carries its own request id.
+            let ids = answers.compactMap { answer in
+                answer.split(separator: "\r\n").first { $0.lowercased().hasPrefix("x-request-id:") }
+            }
+            #expect(Set(ids).count == 5)
+        }
+    }
+
+    @Test func malformedRequestIsRefusedWith400AndTheServerKeepsServing() async throws {
+        try await TestServer.with(models: ["mlp.mar"]) { server in
+            let fd = try #require(RawSocket.connect(port: server.inference))
+            defer { close(fd) }
+            #expect(RawSocket.send(fd, Array("NOT HTTP AT ALL\r\n\r\n".utf8)))
+            let answer = try await offThePool { Self.readAll(fd, timeout: 10) }
+            #expect(answer.hasPrefix("HTTP/1.1 400 "), "\(answer)")
+            let next = try #require(RawSocket.connect(port: server.inference))
+            defer { close(next) }
+            #expect(RawSocket.send(next, Array(Self.ping(close: true).utf8)))
+            #expect(try await offThePool { Self.readAll(next, timeout: 10) }.contains("Healthy"))
+        }
+    }
+
+    @Test func answersCarryDateAndServerHeaders() async throws {
+        try await TestServer.with(models: ["mlp.mar"]) { server in
+            let fd = try #require(RawSocket.connect(port: server.inference))
+            defer { close(fd) }
+            #expect(RawSocket.send(fd, Array((Self.post(Self.mlpBody) + Self.ping(close: true)).utf8)))
+            let answers = Self.answers(try await offThePool { Self.readAll(fd, timeout: 30) })
+            try #require(answers.count == 2)
+            for answer in answers {
+                let head = answer.lowercased()
+                #expect(head.contains("\r\nserver: ember\r\n"))
+                #expect(head.range(of: #"\r\ndate: [a-z]{3}, \d{2} [a-z]{3} \d{4} \d{2}:\d{2}:\d{2} gmt\r\n"#, options: .regularExpression) != nil)
+                #expect(head.contains("\r\ncontent-length: "))
+            }
+        }
+    }
+}
