@@ -30,8 +30,8 @@ public struct InferenceCall: Sendable {
 
     /// The call for any front end.
     public func run(
-        model: String, version: String?, input: InferenceInput, maxResponseSize: Int, logger: Logger,
-        started: ContinuousClock.Instant, streaming: Bool = false
+        model: String, version: String?, input: InferenceInput, maxResponseSize: Int,
+        logger: @autoclosure () -> Logger, started: ContinuousClock.Instant, streaming: Bool = false
     ) async throws -> InferenceOutput {
         var output = try await service.predict(model: model, version: version, input: input)
         if let stream = output.stream, !streaming {
@@ -40,7 +40,7 @@ public struct InferenceCall: Sendable {
         }
         let size = output.tensors?.reduce(output.body.count) { $0 &+ $1.data.count } ?? output.body.count
         guard size <= maxResponseSize else {
-            logger.warning(
+            logger().warning(
                 "response larger than max_response_size",
                 metadata: ["model.name": "\(model)", "bytes": "\(size)", "limit": "\(maxResponseSize)"])
             throw ServerError.responseTooLarge(size: size, limit: maxResponseSize)

@@ -27,8 +27,16 @@ public struct ListenerResponder: HTTPResponder {
     /// Per-request facts the routes need.
     struct RequestInfo: Sendable {
         let id: String
-        let logger: Logger
+        let listenerLogger: Logger
         let settings: HTTPSettings
+
+        /// The listener's logger with the request id: made when something is logged, since setting
+        /// metadata re-renders the handler's metadata (a few percent of a prediction's CPU).
+        var logger: Logger {
+            var logger = listenerLogger
+            logger[metadataKey: "request.id"] = "\(id)"
+            return logger
+        }
     }
 
     /// One request on its way to an answer.
@@ -46,12 +54,9 @@ public struct ListenerResponder: HTTPResponder {
     }
 
     func start(_ request: Request, logger: Logger) -> Exchange {
-        let id = RequestID.next()
-        var logger = logger
-        logger[metadataKey: "request.id"] = "\(id)"
-        return Exchange(
+        Exchange(
             request: request, path: RequestPath(request.uri.path),
-            info: RequestInfo(id: id, logger: logger, settings: settings), started: .now)
+            info: RequestInfo(id: RequestID.next(), listenerLogger: logger, settings: settings), started: .now)
     }
 
     /// The answer when no route has to wait for it (nil: call ``answerLater(_:)``).
