@@ -97,6 +97,17 @@ struct JSONTensor {
         return JSONTensor(rows: joined, rowShape: rowShape ?? [], isMultiRow: true)
     }
 
+    /// How a whole list of `shape` splits into rows of the declared shape, as ``decode`` splits it:
+    /// one row of that shape, or `n > 0` rows; nil when it is neither (decode says why).
+    static func rows(ofShape shape: [Int], declaredShape: [Int]?) -> (count: Int, rowShape: [Int], isMultiRow: Bool)? {
+        guard let declared = declaredShape else { return (1, shape, false) }
+        if matches(shape, declared) { return (1, shape, false) }
+        if shape.count == declared.count + 1, matches(Array(shape.dropFirst()), declared), shape[0] > 0 {
+            return (shape[0], Array(shape.dropFirst()), true)
+        }
+        return nil
+    }
+
     private static func matches(_ shape: [Int], _ declared: [Int]) -> Bool {
         shape.count == declared.count && zip(shape, declared).allSatisfy { $1 == -1 || $0 == $1 }
     }
