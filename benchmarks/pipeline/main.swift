@@ -8,7 +8,9 @@
 //   render       the answer → its body bytes
 //   infer        LoadedModel.infer([input]): all of the above, as a worker runs it
 //   metrics      the series the server updates per request (ServerMetrics, as EmberHTTP/EmberServer do)
-//   pool c1      WorkerPool.submit → answer, one request at a time (the worker thread's hand-offs included)
+//   metrics (series)  the same through series resolved once (MetricsRegistry.series)
+//   pool c1      WorkerPool.submit → answer, one request at a time (the worker thread's hand-offs included;
+//                the pool's observer is the server's, ServerMetrics.poolObserver)
 //   pool c32     32 tasks submitting at once (batches form: batch size and delay from the archive's config)
 //
 // CPU µs per request is the process's CPU time (all threads) over the requests of one loop; the stages
@@ -160,23 +162,32 @@ func recordRequestMetrics() {
     metrics.recordResponse(status: 200)
 }
 
-/// The pool's observer, as ModelRegistry.makePool builds it.
-func observer() -> WorkerPool.Observer {
-    let labels = [names.model, names.version]
-    let name = names.model
-    return WorkerPool.Observer(
-        batch: { size, waits, inference in
-            metrics.registry.observe(ServerMetrics.batchSize, labels: labels, Double(size))
-            let modelLevel = [name, "Model", metrics.hostname]
-            metrics.registry.set(ServerMetrics.predictionTime, labels: modelLevel, to: inference.seconds * 1e3)
-            metrics.registry.set(ServerMetrics.handlerTime, labels: modelLevel, to: inference.seconds * 1e3)
-            for wait in waits { metrics.registry.observe(ServerMetrics.queueLatencySeconds, labels: labels, wait.seconds) }
-            if let last = waits.last {
-                metrics.registry.set(ServerMetrics.queueTime, labels: ["Host", metrics.hostname], to: last.seconds * 1e3)
-            }
-        },
-        queueDepth: { depth in metrics.registry.set(ServerMetrics.queueDepth, labels: labels, to: Double(depth)) })
+/// The same series resolved once (MetricsRegistry.series), as a caller that caches them records them.
+struct RequestSeries {
+    let requests, queueLatency, inferenceLatency, responses2XX: MetricSeries?
+    let requestLatency, overhead: MetricSeries?
+
+    init(_ metrics: ServerMetrics, model: String, version: String) {
+        let registry = metrics.registry
+        let urlLabels = [model, "default", metrics.hostname]
+        requests = registry.series(ServerMetrics.inferenceRequests, labels: urlLabels)
+        queueLatency = registry.series(ServerMetrics.queueLatency, labels: urlLabels)
+        inferenceLatency = registry.series(ServerMetrics.inferenceLatency, labels: urlLabels)
+        responses2XX = registry.series(ServerMetrics.requests2XX, labels: ["Host", metrics.hostname])
+        requestLatency = registry.series(ServerMetrics.requestLatencySeconds, labels: [model, version])
+        overhead = registry.series(ServerMetrics.serverOverhead, labels: [model, "default"])
+    }
+
+    func record() {
+        requests?.increment()
+        requestLatency?.observe(0.0001)
+        queueLatency?.increment(by: 3)
+        inferenceLatency?.increment(by: 120)
+        overhead?.observe(0.0001)
+        responses2XX?.increment()
+    }
 }
+let requestSeries = RequestSeries(metrics, model: names.model, version: names.version)
 
 var settings = ModelSettings(completing: archive.config.map { ModelSettings.Partial(modelConfig: $0) } ?? .init())
 settings.minWorkers = 1
@@ -185,7 +196,8 @@ settings.intraOpThreads = 1
 settings.jobQueueSize = 1000
 let pool = WorkerPool(
     modelName: names.model, modelVersion: names.version, archive: archive, backend: TorchInferenceBackend(logger: logger),
-    settings: settings, idleSpin: .microseconds(ServerConfiguration().workerIdleSpinMicroseconds), observer: observer(),
+    settings: settings, idleSpin: .microseconds(ServerConfiguration().workerIdleSpinMicroseconds),
+    observer: metrics.poolObserver(model: names.model, version: names.version),
     logger: logger)
 pool.scale(min: 1, max: 1)
 guard pool.waitUntilReady(timeout: .seconds(60)) == .ready else { fail("the pool did not become ready") }
@@ -199,6 +211,7 @@ let stages: [Stage] = [
     ("render", { measure(n) { _ = HandlerPipeline.render(answers[0]) } }),
     ("infer", { try measure(n) { _ = try loaded.infer([input]) } }),
     ("metrics", { measure(n) { recordRequestMetrics() } }),
+    ("metrics (series)", { measure(n) { requestSeries.record() } }),
     ("pool c1", { try await measurePool(pool, input, requests: n, tasks: 1) }),
     ("pool c32", { try await measurePool(pool, input, requests: n, tasks: 32) }),
 ].filter { options.only?.contains($0.name) ?? true }
