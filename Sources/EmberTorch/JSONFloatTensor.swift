@@ -41,8 +41,10 @@ struct JSONFloatTensor: Equatable {
 
         init(bytes: UnsafeBufferPointer<UInt8>) {
             self.bytes = bytes
-            // Each number takes at least two bytes with its separator: a bound that never reallocates.
-            values.reserveCapacity(bytes.count / 2 + 1)
+            // Each number takes at least two bytes with its separator, so this never reallocates for a
+            // body of up to 8 KiB; a larger one grows as it is read (a body that is not a list of
+            // numbers is refused early without having reserved its size).
+            values.reserveCapacity(Swift.min(bytes.count / 2 + 1, 4096))
         }
 
         mutating func document() -> JSONFloatTensor? {
