@@ -205,7 +205,7 @@ package final class HandlerPipeline: Sendable {
         case .tensor(let dtype, let shape):
             let torchType = TorchBackend.DType(rawValue: dtype.rawValue) ?? .float32
             if torchType == .float32, let fast = JSONFloatTensor.parse(body),
-                let rows = JSONTensor.rows(ofShape: fast.shape, declaredShape: shape)
+                let rows = JSONTensor.rows(ofShape: fast.shape, declaredShape: shape, instances: fast.isInstances)
             {
                 return Prepared(
                     index: index, rows: .floats(fast.values, count: rows.count), isMultiRow: rows.isMultiRow,

@@ -1,9 +1,10 @@
 /// A float32 tensor read straight from a request body's bytes into the `[Float]` that becomes the
 /// model's input: no `JSONValue` tree (one heap box per number), no `[Double]` in between.
 ///
-/// Only the common, well-formed layouts take this path: `{"data": <list>}` and a bare `<list>`, where
-/// `<list>` is a rectangular nested list of numbers, at least one level deep, without empty lists.
-/// Anything else (another key or a second key, `instances`, a string, a bool, `null`, an escape in the
+/// Only the common, well-formed layouts take this path: `{"data": <list>}`, KServe's
+/// `{"instances": <list>}` and a bare `<list>`, where `<list>` is a rectangular nested list of numbers,
+/// at least one level deep, without empty lists.
+/// Anything else (another key or a second key, a string, a bool, `null`, an escape in the
 /// key, a byte order mark, a number that float32 cannot hold, malformed JSON) answers nil, and the body
 /// goes through ``JSONTensor``, which accepts or refuses it with its own messages. So this path never
 /// changes what is accepted, only how fast.
@@ -18,6 +19,8 @@ struct JSONFloatTensor: Equatable {
     var values: [Float]
     /// The shape of the whole list (not yet split into rows).
     var shape: [Int]
+    /// The list was `instances`: each of its elements is one row.
+    var isInstances = false
 
     /// Nesting deeper than this is left to JSONTensor (which refuses it past 64, as JSONValue does).
     static let maxDepth = 32
@@ -38,6 +41,7 @@ struct JSONFloatTensor: Equatable {
         var counts: [Int] = []
         /// The depth every number is at, set by the first one.
         var leafDepth: Int?
+        var isInstances = false
 
         init(bytes: UnsafeBufferPointer<UInt8>) {
             self.bytes = bytes
@@ -56,7 +60,11 @@ struct JSONFloatTensor: Equatable {
             case UInt8(ascii: "{"):
                 position += 1
                 skipWhitespace()
-                guard key() == "data" else { return nil }
+                switch key() {
+                case "data"?: break
+                case "instances"?: isInstances = true
+                default: return nil
+                }
                 skipWhitespace()
                 guard take(UInt8(ascii: ":")) else { return nil }
                 skipWhitespace()
@@ -70,7 +78,7 @@ struct JSONFloatTensor: Equatable {
             guard position == bytes.count, let leafDepth, counts.count == leafDepth, !counts.contains(-1) else {
                 return nil
             }
-            return JSONFloatTensor(values: values, shape: counts)
+            return JSONFloatTensor(values: values, shape: counts, isInstances: isInstances)
         }
 
         /// A key without escapes or control characters; nil otherwise.

@@ -27,6 +27,11 @@ import Testing
         #expect(parsed.values[5].sign == .plus)
         #expect(parsed.values[6].sign == .minus)
         #expect(try #require(fast("[[[1]], [[2]]]")).shape == [2, 1, 1])
+        // KServe's instances: each element one row, as JSONTensor reads them.
+        let instances = #"{"instances": [[0.5, -1, 2e3, 0.25], [1, 1, 1, 1e-3]]}"#
+        let read = try #require(fast(instances))
+        #expect(read.isInstances && read.shape == [2, 4])
+        #expect(read.values.map(\.bitPattern) == (try generalFloats(instances, shape: [4])).map(\.bitPattern))
         #expect(try #require(fast(" \n[1,2 , 3]\t")).values == [1, 2, 3])
     }
 
@@ -65,7 +70,7 @@ import Testing
 
     @Test(arguments: [
         "", "[]", "[[]]", "[1, [2]]", "[[1, 2], [3]]", "[[1], 2]", #"["1"]"#, "[true]", "[null]", #"[{"a": 1}]"#,
-        #"{"instances": [[1]]}"#, #"{"data": [1], "x": 2}"#, #"{"d\u0061ta": [1]}"#, #"{"body": [1]}"#, #"{"data": 1}"#,
+        #"{"instances": []}"#, #"{"data": [1], "x": 2}"#, #"{"d\u0061ta": [1]}"#, #"{"body": [1]}"#, #"{"data": 1}"#,
         "\u{FEFF}[1]", "[1,]", "[01]", "[1.]", "[.5]", "[+1]", "[NaN]", "[1e39]", "[1e999]", "[-1e400]", "[1] x", "[1",
         "[1 2]", "[1e]", "[-]", "5",
     ])
@@ -87,12 +92,18 @@ import Testing
     /// Through the pipeline, bodies the fast path leaves alone still get the general path's clear 400.
     @Test func refusedBodiesKeepTheirMessages() throws {
         let pipeline = try TensorHandlerTests().pipeline()
-        let results = pipeline.answers([Array(#"{"data": [1, 2, 3, 1e39]}"#.utf8), Array("[[1, 2, 3, 4], [1, 2]]".utf8)])
-        guard case .failure(let tooLarge) = results[0], case .failure(let ragged) = results[1] else {
-            Issue.record("expected two failures")
+        let results = pipeline.answers([
+            Array(#"{"data": [1, 2, 3, 1e39]}"#.utf8), Array("[[1, 2, 3, 4], [1, 2]]".utf8),
+            Array(#"{"instances": [[1, 2]]}"#.utf8),
+        ])
+        guard case .failure(let tooLarge) = results[0], case .failure(let ragged) = results[1],
+            case .failure(let instance) = results[2]
+        else {
+            Issue.record("expected three failures")
             return
         }
         #expect(tooLarge.code == .badRequest && tooLarge.message.contains("does not fit in float32"))
         #expect(ragged.code == .badRequest && ragged.message.contains("ragged"))
+        #expect(instance.code == .badRequest && instance.message.contains("Each instance must have shape [4]"))
     }
 }
