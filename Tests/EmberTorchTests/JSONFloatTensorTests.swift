@@ -78,6 +78,54 @@ import Testing
         #expect(fast(body) == nil)
     }
 
+    /// Random documents, many of them broken (ragged, empty lists, strings, trailing commas): wherever the
+    /// fast path answers, the general path accepts the body too, with the same floats, rows and shapes.
+    @Test func randomDocumentsTheFastPathAcceptsAreReadAsTheGeneralPathReadsThem() throws {
+        var generator = SystemRandomNumberGenerator()
+        func random(_ range: ClosedRange<Int>) -> Int { Int.random(in: range, using: &generator) }
+        func space() -> String { ["", " ", "\n", "\t ", "  "][random(0...4)] }
+        func element() -> String {
+            switch random(0...40) {
+            case 0: return #""x""#
+            case 1: return "true"
+            case 2: return "[]"
+            case 3: return "null"
+            default: return ["1", "-0", "2.5", "-3e-2", "1E2", "0.1", "7"][random(0...6)]
+            }
+        }
+        func list(_ dims: ArraySlice<Int>) -> String {
+            guard let size = dims.first else { return element() }
+            var count = size
+            if random(0...30) == 0 { count += [-1, 1][random(0...1)] }  // ragged now and then
+            let items = (0..<max(count, 0)).map { _ in space() + list(dims.dropFirst()) + space() }
+            return "[" + items.joined(separator: ",") + (random(0...40) == 0 ? ",]" : "]")
+        }
+        var accepted = 0
+        for _ in 0..<3000 {
+            let dims = (0..<random(1...3)).map { _ in random(1...3) }
+            let inner = list(dims[...])
+            let layout = random(0...2)
+            let body = layout == 0 ? inner : "{" + space() + (layout == 1 ? #""data""# : #""instances""#) + space() + ":" + inner + "}"
+            let declared: [Int]? = random(0...1) == 0 ? nil : Array(dims.dropFirst(random(0...1)))
+            guard let fast = fast(body),
+                let rows = JSONTensor.rows(ofShape: fast.shape, declaredShape: declared, instances: fast.isInstances)
+            else { continue }
+            accepted += 1
+            let general = try JSONTensor.decode(
+                Array(body.utf8), declaredShape: declared, dtypeName: "float32", integral: false, boolean: false)
+            guard case .reals(let generalRows) = general.rows else {
+                Issue.record("\(body): not reals")
+                continue
+            }
+            #expect(generalRows.count == rows.count, "\(body)")
+            #expect(general.rowShape == rows.rowShape, "\(body)")
+            #expect(general.isMultiRow == rows.isMultiRow, "\(body)")
+            #expect(generalRows.flatMap { $0.map { Float($0).bitPattern } } == fast.values.map(\.bitPattern), "\(body)")
+        }
+        // Most documents are well formed: the comparison above ran on many of them.
+        #expect(accepted > 1000)
+    }
+
     @Test func hugeAndDeepInputsAreBounded() throws {
         let count = 200_000
         let big = "[" + Array(repeating: "0.25", count: count).joined(separator: ",") + "]"
