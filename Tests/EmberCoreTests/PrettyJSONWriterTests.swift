@@ -12,7 +12,7 @@ import Testing
          .double(Double(Float(0.0936))), .double(Double(Float.leastNonzeroMagnitude)), .double(.greatestFiniteMagnitude),
          .double(-2.5e-300), .int(0), .int(-1), .int(.min), .int(.max)],
         [[[1, 2], [3, 4]], [[5], []]],
-        ["prediction": 2, "probabilities": [0.0936, 1.0, 5e-324]],
+        ["prediction": 2, "probabilities": [0.0936, 1.0, .double(.leastNonzeroMagnitude)]],
         .array([["a": ["b": ["c": []]]]]),
     ]
 
