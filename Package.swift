@@ -181,6 +181,13 @@ let package = Package(
         // The image pipeline stage by stage: decode, resize, normalize, forward (benchmarks/run.py).
         .executableTarget(
             name: "ember-image-bench", dependencies: ["ImageCodec", "TorchBackend"], path: "benchmarks/image"),
+        // One prediction below HTTP, stage by stage and through a WorkerPool, in-process (benchmarks/pipeline).
+        .executableTarget(
+            name: "ember-pipeline-bench",
+            dependencies: [
+                "EmberTorch", "EmberCore", "EmberArchive", "TorchBackend", .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "benchmarks/pipeline"),
         // The HTTP floors of `make bench` (benchmarks/floors.py): a bare SwiftNIO NIOHTTP1 server and a bare
         // Hummingbird 2 route, each answering a fixed body, loaded like Ember.
         .executableTarget(

@@ -8,8 +8,8 @@ import TorchBackend
 /// postprocess, and answer each request on its own.
 ///
 /// Runs on a worker's thread. The module is shared by every worker of the version.
-final class HandlerPipeline: Sendable {
-    let module: TorchModule
+package final class HandlerPipeline: Sendable {
+    package let module: TorchModule
     let spec: HandlerSpec
     let labels: LabelMap?
     let decoder: ImageDecoder
@@ -36,11 +36,14 @@ final class HandlerPipeline: Sendable {
     private enum Rows {
         case images([TorchTensor])
         case values(NumericRows)
+        /// float32 rows read straight from the body (JSONFloatTensor), row-major.
+        case floats([Float], count: Int)
 
         var count: Int {
             switch self {
             case .images(let images): images.count
             case .values(let values): values.count
+            case .floats(_, let count): count
             }
         }
     }
@@ -48,8 +51,20 @@ final class HandlerPipeline: Sendable {
     /// An answer and the forward time of the batch that produced it.
     typealias Answer = (value: JSONValue, forwardTime: Duration)
 
+    /// The answers as JSON values (tests and tools; the server takes ``bodies(_:)``).
     func run(_ bodies: [[UInt8]]) -> [Result<Answer, ServerError>] {
-        var results = [Result<Answer, ServerError>](repeating: .failure(.predictionFailed), count: bodies.count)
+        answers(bodies).map { $0.map { ($0.answer.jsonValue, $0.forwardTime) } }
+    }
+
+    /// Each answer's body (Gson's layout, as `JSONValue.prettyPrinted()` renders it) and its forward time.
+    func bodies(_ bodies: [[UInt8]]) -> [Result<(body: [UInt8], forwardTime: Duration), ServerError>] {
+        answers(bodies).map { $0.map { ($0.answer.body(), $0.forwardTime) } }
+    }
+
+    typealias Answered = (answer: PipelineAnswer, forwardTime: Duration)
+
+    private func answers(_ bodies: [[UInt8]]) -> [Result<Answered, ServerError>] {
+        var results = [Result<Answered, ServerError>](repeating: .failure(.predictionFailed), count: bodies.count)
         var prepared: [Prepared] = []
         for (index, body) in bodies.enumerated() {
             do {
@@ -60,7 +75,11 @@ final class HandlerPipeline: Sendable {
                 results[index] = .failure(.badRequest("The input cannot be prepared for the model: \(error)"))
             }
         }
-        // Requests whose rows have one shape share one forward.
+        // Requests whose rows have one shape share one forward (the usual case: no grouping needed).
+        if let first = prepared.first, prepared.allSatisfy({ $0.shapeKey == first.shapeKey }) {
+            for (index, result) in runIsolatingFailures(prepared) { results[index] = result }
+            return results
+        }
         var groups: [[Int]: [Prepared]] = [:]
         for request in prepared { groups[request.shapeKey, default: []].append(request) }
         for group in groups.values {
@@ -69,7 +88,7 @@ final class HandlerPipeline: Sendable {
         return results
     }
 
-    private func runIsolatingFailures(_ group: [Prepared]) -> [(Int, Result<Answer, ServerError>)] {
+    private func runIsolatingFailures(_ group: [Prepared]) -> [(Int, Result<Answered, ServerError>)] {
         do {
             return try forward(group).map { ($0.0, .success(($0.1, $0.2))) }
         } catch {
@@ -90,24 +109,44 @@ final class HandlerPipeline: Sendable {
         return .predictionFailed
     }
 
-    private func forward(_ group: [Prepared]) throws -> [(Int, JSONValue, Duration)] {
+    private func forward(_ group: [Prepared]) throws -> [(Int, PipelineAnswer, Duration)] {
         let rowCount = group.reduce(0) { $0 + $1.rows.count }
         let input = try batchTensor(group, rowCount: rowCount)
         let started = ContinuousClock.now
         let result = try module.forward([input])
         let forwardTime = ContinuousClock.now - started
-        let output = try selectOutput(result)
-        let answers = try Postprocessor(steps: spec.postprocess, labels: labels).run(output, rows: rowCount)
+        let rowAnswers = try answers(for: result, rows: rowCount)
         var cursor = 0
         return group.map { request in
-            let slice = Array(answers[cursor..<cursor + request.rows.count])
+            let slice = Array(rowAnswers[cursor..<cursor + request.rows.count])
             cursor += request.rows.count
-            return (request.index, request.isMultiRow ? .array(slice) : slice[0], forwardTime)
+            return (request.index, request.isMultiRow ? .rows(slice) : slice[0], forwardTime)
         }
+    }
+
+    // MARK: Stages, one by one (benchmarks/pipeline times each)
+
+    /// Decoding and the batch tensor: the model's input for bodies of one row shape.
+    package func inputTensor(_ bodies: [[UInt8]]) throws -> TorchTensor {
+        let group = try bodies.enumerated().map { try prepare($1, index: $0) }
+        return try batchTensor(group, rowCount: group.reduce(0) { $0 + $1.rows.count })
+    }
+
+    /// The postprocess steps over a batch's output: one answer per row.
+    package func answers(for output: ModelOutput, rows: Int) throws -> [PipelineAnswer] {
+        try Postprocessor(steps: spec.postprocess, labels: labels).run(try selectOutput(output), rows: rows)
+    }
+
+    /// One answer's body.
+    package static func render(_ answer: PipelineAnswer) -> [UInt8] {
+        answer.body()
     }
 
     /// The model's input: the group's rows stacked along a new first dimension.
     private func batchTensor(_ group: [Prepared], rowCount: Int) throws -> TorchTensor {
+        if case .tensor(let dtype, _) = spec.input, dtype == .float32, let floats = Self.floats(of: group) {
+            return try TorchTensor(shape: [rowCount] + (group.first?.shapeKey ?? []), floats: floats)
+        }
         var images: [TorchTensor] = []
         var reals: [Double] = []
         var integers: [Int64] = []
@@ -116,6 +155,7 @@ final class HandlerPipeline: Sendable {
             case .images(let tensors): images += tensors
             case .values(.reals(let rows)): for row in rows { reals += row }
             case .values(.integers(let rows)): for row in rows { integers += row }
+            case .floats(let values, _): reals += values.map(Double.init)
             }
         }
         if case .tensor(let dtype, _) = spec.input {
@@ -124,6 +164,21 @@ final class HandlerPipeline: Sendable {
             return try TorchTensor(Self.tensor(torchType, shape: [rowCount] + rowShape, reals: reals, integers: integers))
         }
         return try ImagePreprocessor(steps: spec.preprocess, decoder: decoder).batch(images)
+    }
+
+    /// A float32 group's rows as one buffer: a lone request's own, or all of them joined (rows read
+    /// the slow way are rounded to Float as before). Nil when a request's rows are not real numbers.
+    private static func floats(of group: [Prepared]) -> [Float]? {
+        if group.count == 1, case .floats(let values, _) = group[0].rows { return values }
+        var joined: [Float] = []
+        for request in group {
+            switch request.rows {
+            case .floats(let values, _): joined += values
+            case .values(.reals(let rows)): for row in rows { joined += row.map { Float($0) } }
+            default: return nil
+            }
+        }
+        return joined
     }
 
     private func selectOutput(_ output: ModelOutput) throws -> TorchTensor {
@@ -149,6 +204,13 @@ final class HandlerPipeline: Sendable {
             return Prepared(index: index, rows: .images([image]), isMultiRow: false, shapeKey: try image.info().shape)
         case .tensor(let dtype, let shape):
             let torchType = TorchBackend.DType(rawValue: dtype.rawValue) ?? .float32
+            if torchType == .float32, let fast = JSONFloatTensor.parse(body),
+                let rows = JSONTensor.rows(ofShape: fast.shape, declaredShape: shape, instances: fast.isInstances)
+            {
+                return Prepared(
+                    index: index, rows: .floats(fast.values, count: rows.count), isMultiRow: rows.isMultiRow,
+                    shapeKey: rows.rowShape)
+            }
             let decoded = try JSONTensor.decode(
                 body, declaredShape: shape, dtypeName: dtype.rawValue,
                 integral: ![.float32, .float64].contains(torchType), boolean: torchType == .bool)

@@ -97,6 +97,26 @@ struct JSONTensor {
         return JSONTensor(rows: joined, rowShape: rowShape ?? [], isMultiRow: true)
     }
 
+    /// How a whole list of `shape` splits into rows of the declared shape, as ``decode`` splits it:
+    /// one row of that shape, or `n > 0` rows; nil when it is neither (decode says why). The elements
+    /// of `instances` are one row each, of the declared shape.
+    static func rows(ofShape shape: [Int], declaredShape: [Int]?, instances: Bool = false)
+        -> (count: Int, rowShape: [Int], isMultiRow: Bool)?
+    {
+        if instances {
+            guard let count = shape.first, count > 0 else { return nil }
+            let rowShape = Array(shape.dropFirst())
+            if let declared = declaredShape, !matches(rowShape, declared) { return nil }
+            return (count, rowShape, true)
+        }
+        guard let declared = declaredShape else { return (1, shape, false) }
+        if matches(shape, declared) { return (1, shape, false) }
+        if shape.count == declared.count + 1, matches(Array(shape.dropFirst()), declared), shape[0] > 0 {
+            return (shape[0], Array(shape.dropFirst()), true)
+        }
+        return nil
+    }
+
     private static func matches(_ shape: [Int], _ declared: [Int]) -> Bool {
         shape.count == declared.count && zip(shape, declared).allSatisfy { $1 == -1 || $0 == $1 }
     }

@@ -12,10 +12,10 @@ struct Postprocessor {
         case tensor(TorchTensor)
         case topK(values: TorchTensor, indices: TorchTensor)
         case argmax(TorchTensor)
-        case rendered([JSONValue])
+        case rendered([PipelineAnswer])
     }
 
-    func run(_ output: TorchTensor, rows: Int) throws -> [JSONValue] {
+    func run(_ output: TorchTensor, rows: Int) throws -> [PipelineAnswer] {
         var stage = Stage.tensor(output)
         var labelled = false
         for step in steps {
@@ -32,7 +32,7 @@ struct Postprocessor {
             case (.classification, .tensor(let tensor)):
                 stage = .rendered(try classification(tensor))
             case (.segmentation, .tensor(let tensor)):
-                stage = .rendered(try segmentation(tensor))
+                stage = .rendered(try segmentation(tensor).map(PipelineAnswer.json))
             case (.identity, _):
                 continue
             default:
@@ -46,12 +46,12 @@ struct Postprocessor {
         return answers
     }
 
-    private func render(_ stage: Stage, labelled: Bool) throws -> [JSONValue] {
+    private func render(_ stage: Stage, labelled: Bool) throws -> [PipelineAnswer] {
         switch stage {
         case .rendered(let answers):
             return answers
         case .tensor(let tensor):
-            return try Self.rows(of: try tensor.value())
+            return try Self.rows(of: try tensor.value()).map(PipelineAnswer.json)
         case .topK(let values, let indices):
             let probabilities = try values.value()
             let classes = try indices.value()
@@ -59,13 +59,13 @@ struct Postprocessor {
             let flatValues = probabilities.doubleValues
             let flatIndices = classes.int64s ?? []
             return stride(from: 0, to: flatValues.count, by: max(perRow, 1)).map { start in
-                .object((start..<start + perRow).map { position in
+                .json(.object((start..<start + perRow).map { position in
                     (name(of: Int(flatIndices[position]), labelled: labelled), .double(flatValues[position]))
-                })
+                }))
             }
         case .argmax(let indices):
             let flat = try indices.value().int64s ?? []
-            return flat.map { labelled ? .string(name(of: Int($0), labelled: true)) : .int(Int($0)) }
+            return flat.map { .json(labelled ? .string(name(of: Int($0), labelled: true)) : .int(Int($0))) }
         }
     }
 
@@ -74,13 +74,32 @@ struct Postprocessor {
         return labels.label(index)
     }
 
-    /// `{"prediction": argmax, "probabilities": [...]}` per row.
-    private func classification(_ tensor: TorchTensor) throws -> [JSONValue] {
+    /// `{"prediction": argmax, "probabilities": [...]}` per row. A float32 `[N, C]` output is copied out
+    /// once and its argmax taken here, as libtorch takes it (the first NaN, else the first maximum): one
+    /// libtorch call instead of an argmax and two copies per batch.
+    private func classification(_ tensor: TorchTensor) throws -> [PipelineAnswer] {
+        if let (shape, values) = try tensor.floatValues(), shape.count == 2, shape[1] > 0 {
+            let classes = shape[1]
+            return (0..<shape[0]).map { row in
+                let probabilities = Array(values[(row * classes)..<((row + 1) * classes)])
+                return .classification(prediction: Self.argmax(probabilities), probabilities: probabilities)
+            }
+        }
         let predictions = try tensor.argmax(dim: 1).value().int64s ?? []
         let rows = try Self.rows(of: try tensor.value())
         return zip(predictions, rows).map { prediction, row in
-            ["prediction": .int(Int(prediction)), "probabilities": row]
+            .json(["prediction": .int(Int(prediction)), "probabilities": row])
         }
+    }
+
+    /// torch.argmax over one row: the index of the first NaN if there is one, else of the first maximum.
+    static func argmax(_ row: [Float]) -> Int {
+        var best = 0
+        for index in row.indices.dropFirst() {
+            if row[best].isNaN { break }
+            if row[index].isNaN || row[index] > row[best] { best = index }
+        }
+        return best
     }
 
     /// TorchServe's image_segmenter answer: per pixel `[class, value]` (a probability after a softmax

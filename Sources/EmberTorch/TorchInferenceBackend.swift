@@ -48,8 +48,8 @@ public struct TorchInferenceBackend: InferenceBackend {
 }
 
 /// One loaded model version, shared by its workers.
-final class TorchLoadedModel: LoadedModel {
-    let pipeline: HandlerPipeline
+package final class TorchLoadedModel: LoadedModel {
+    package let pipeline: HandlerPipeline
     /// The tensor path (Open Inference Protocol requests).
     let tensors: TensorPipeline
 
@@ -58,13 +58,13 @@ final class TorchLoadedModel: LoadedModel {
         self.tensors = tensors
     }
 
-    var tensorMetadata: TensorMetadata? { tensors.metadata }
+    package var tensorMetadata: TensorMetadata? { tensors.metadata }
 
-    func prepareWorkerThread(intraOpThreads: Int) {
+    package func prepareWorkerThread(intraOpThreads: Int) {
         try? TorchRuntime.setIntraOpThreads(max(1, intraOpThreads))
     }
 
-    func infer(_ batch: [InferenceInput]) throws -> [Result<InferenceOutput, ServerError>] {
+    package func infer(_ batch: [InferenceInput]) throws -> [Result<InferenceOutput, ServerError>] {
         // A batch may mix tensor requests and body requests: each kind runs its own forward.
         guard batch.contains(where: { $0.tensors != nil }) else { return answerBodies(batch) }
         var results = [Result<InferenceOutput, ServerError>](repeating: .failure(.predictionFailed), count: batch.count)
@@ -83,13 +83,12 @@ final class TorchLoadedModel: LoadedModel {
     }
 
     private func answerBodies(_ batch: [InferenceInput]) -> [Result<InferenceOutput, ServerError>] {
-        pipeline.run(batch.map(\.body)).map { result in
+        pipeline.bodies(batch.map(\.body)).map { result in
             switch result {
             case .success(let answer):
                 .success(
                     InferenceOutput(
-                        status: 200, body: Array(answer.value.prettyPrinted().utf8), contentType: "application/json",
-                        forwardTime: answer.forwardTime))
+                        status: 200, body: answer.body, contentType: "application/json", forwardTime: answer.forwardTime))
             case .failure(let failure):
                 .failure(failure)
             }

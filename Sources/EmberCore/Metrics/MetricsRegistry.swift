@@ -30,18 +30,16 @@ public struct MetricFamily: Sendable, Hashable {
 /// scrapers and tests match on (a trailing comma inside the braces, Java's `1.0` number format), and a
 /// registry that traps on a mistaken registration has no place in a server. Families are declared
 /// up front (``ServerMetrics``); recording an undeclared family is ignored.
+///
+/// Each labelled sample is a ``MetricSeries``. `increment`/`set`/`observe` by name and labels find it
+/// under the registry's lock (hashing the label array) on every call; a caller that records the same
+/// series per request resolves it once with ``series(_:labels:)`` and records through it, which takes
+/// only that series' own lock.
 public final class MetricsRegistry: Sendable {
-    private struct HistogramState: Sendable {
-        var bucketCounts: [Double]
-        var count: Double = 0
-        var sum: Double = 0
-    }
-
     private struct State: Sendable {
         var families: [String: MetricFamily] = [:]
         var order: [String] = []
-        var values: [String: [[String]: Double]] = [:]
-        var histograms: [String: [[String]: HistogramState]] = [:]
+        var series: [String: [[String]: MetricSeries]] = [:]
     }
 
     private let state = Mutex(State())
@@ -56,41 +54,36 @@ public final class MetricsRegistry: Sendable {
         }
     }
 
+    /// The series of family `name` with these label values, created on first use; nil when the family
+    /// is undeclared or the label count is not the family's. A series shows in ``render(names:)`` once
+    /// something was recorded in it.
+    public func series(_ name: String, labels: [String]) -> MetricSeries? {
+        state.withLock { state in
+            guard let family = state.families[name], labels.count == family.labelNames.count else { return nil }
+            if let existing = state.series[name]?[labels] { return existing }
+            let created = MetricSeries(family: family, labels: labels)
+            state.series[name, default: [:]][labels] = created
+            return created
+        }
+    }
+
     /// Adds `amount` to a counter (or a gauge).
     public func increment(_ name: String, labels: [String], by amount: Double = 1) {
-        state.withLock { state in
-            guard let family = state.families[name], family.kind != .histogram, labels.count == family.labelNames.count
-            else { return }
-            state.values[name, default: [:]][labels, default: 0] += amount
-        }
+        series(name, labels: labels)?.increment(by: amount)
     }
 
     public func set(_ name: String, labels: [String], to value: Double) {
-        state.withLock { state in
-            guard let family = state.families[name], family.kind == .gauge, labels.count == family.labelNames.count
-            else { return }
-            state.values[name, default: [:]][labels] = value
-        }
+        series(name, labels: labels)?.set(to: value)
     }
 
     public func observe(_ name: String, labels: [String], _ value: Double) {
-        state.withLock { state in
-            guard let family = state.families[name], family.kind == .histogram, labels.count == family.labelNames.count
-            else { return }
-            var histogram =
-                state.histograms[name]?[labels] ?? HistogramState(bucketCounts: Array(repeating: 0, count: family.buckets.count))
-            for (index, bound) in family.buckets.enumerated() where value <= bound {
-                histogram.bucketCounts[index] += 1
-            }
-            histogram.count += 1
-            histogram.sum += value
-            state.histograms[name, default: [:]][labels] = histogram
-        }
+        series(name, labels: labels)?.observe(value)
     }
 
     /// The current value of a counter or gauge sample, if recorded.
     public func value(_ name: String, labels: [String]) -> Double? {
-        state.withLock { $0.values[name]?[labels] }
+        let series = state.withLock { $0.series[name]?[labels] }
+        return series?.value
     }
 
     /// Prometheus text format 0.0.4, TorchServe's flavour. `names` keeps only those families (the
@@ -101,20 +94,21 @@ public final class MetricsRegistry: Sendable {
             for name in state.order {
                 guard let family = state.families[name], names?.contains(name) ?? true else { continue }
                 output += "# HELP \(name) \(family.help)\n# TYPE \(name) \(family.kind.rawValue)\n"
-                if family.kind == .histogram {
-                    for (labels, histogram) in (state.histograms[name] ?? [:]).sorted(by: { $0.key.lexicographicallyPrecedes($1.key) }) {
+                let series = (state.series[name] ?? [:]).sorted(by: { $0.key.lexicographicallyPrecedes($1.key) })
+                for (labels, sample) in series {
+                    let recorded = sample.snapshot
+                    guard recorded.recorded else { continue }
+                    if family.kind == .histogram {
                         for (index, bound) in family.buckets.enumerated() {
                             output += Self.sample(
                                 name + "_bucket", family.labelNames + ["le"], labels + [Self.format(bound)],
-                                histogram.bucketCounts[index])
+                                recorded.bucketCounts[index])
                         }
-                        output += Self.sample(name + "_bucket", family.labelNames + ["le"], labels + ["+Inf"], histogram.count)
-                        output += Self.sample(name + "_count", family.labelNames, labels, histogram.count)
-                        output += Self.sample(name + "_sum", family.labelNames, labels, histogram.sum)
-                    }
-                } else {
-                    for (labels, value) in (state.values[name] ?? [:]).sorted(by: { $0.key.lexicographicallyPrecedes($1.key) }) {
-                        output += Self.sample(name, family.labelNames, labels, value)
+                        output += Self.sample(name + "_bucket", family.labelNames + ["le"], labels + ["+Inf"], recorded.count)
+                        output += Self.sample(name + "_count", family.labelNames, labels, recorded.count)
+                        output += Self.sample(name + "_sum", family.labelNames, labels, recorded.sum)
+                    } else {
+                        output += Self.sample(name, family.labelNames, labels, recorded.value)
                     }
                 }
             }
@@ -149,4 +143,64 @@ public final class MetricsRegistry: Sendable {
         if !mantissa.contains(".") { mantissa += ".0" }
         return mantissa + "E" + String(exponent)
     }
+}
+
+/// One labelled sample of a family (a counter's or gauge's value, or a histogram's buckets), resolved
+/// once by ``MetricsRegistry/series(_:labels:)`` and recorded into under its own lock. A call that does
+/// not fit the family's kind is ignored, as the registry's by-name calls ignore it: `increment` takes
+/// counters and gauges, `set` gauges, `observe` histograms.
+public final class MetricSeries: Sendable {
+    public let family: MetricFamily
+    public let labels: [String]
+
+    struct State: Sendable {
+        var recorded = false
+        var value: Double = 0
+        var bucketCounts: [Double]
+        var count: Double = 0
+        var sum: Double = 0
+    }
+
+    private let state: Mutex<State>
+
+    init(family: MetricFamily, labels: [String]) {
+        self.family = family
+        self.labels = labels
+        self.state = Mutex(State(bucketCounts: Array(repeating: 0, count: family.kind == .histogram ? family.buckets.count : 0)))
+    }
+
+    public func increment(by amount: Double = 1) {
+        guard family.kind != .histogram else { return }
+        state.withLock { state in
+            state.value += amount
+            state.recorded = true
+        }
+    }
+
+    public func set(to value: Double) {
+        guard family.kind == .gauge else { return }
+        state.withLock { state in
+            state.value = value
+            state.recorded = true
+        }
+    }
+
+    public func observe(_ value: Double) {
+        guard family.kind == .histogram else { return }
+        let buckets = family.buckets
+        state.withLock { state in
+            for index in buckets.indices where value <= buckets[index] { state.bucketCounts[index] += 1 }
+            state.count += 1
+            state.sum += value
+            state.recorded = true
+        }
+    }
+
+    /// A counter's or gauge's value, once recorded.
+    public var value: Double? {
+        guard family.kind != .histogram else { return nil }
+        return state.withLock { $0.recorded ? $0.value : nil }
+    }
+
+    var snapshot: State { state.withLock { $0 } }
 }

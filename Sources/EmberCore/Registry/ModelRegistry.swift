@@ -198,30 +198,7 @@ public actor ModelRegistry {
     }
 
     private func makePool(name: String, version: String, archive: ModelArchive, settings: ModelSettings) -> WorkerPool {
-        let metrics = self.metrics
-        let labels = [name, version]
-        var observer = WorkerPool.Observer(
-            batch: { size, waits, inference in
-                metrics.registry.observe(ServerMetrics.batchSize, labels: labels, Double(size))
-                let modelLevel = [name, "Model", metrics.hostname]
-                metrics.registry.set(ServerMetrics.predictionTime, labels: modelLevel, to: inference.seconds * 1e3)
-                metrics.registry.set(ServerMetrics.handlerTime, labels: modelLevel, to: inference.seconds * 1e3)
-                // ts_queue_latency_microseconds is counted where the URL's version is known (InferenceOutput.queueTime).
-                for wait in waits {
-                    metrics.registry.observe(ServerMetrics.queueLatencySeconds, labels: labels, wait.seconds)
-                }
-                if let last = waits.last {
-                    metrics.registry.set(ServerMetrics.queueTime, labels: ["Host", metrics.hostname], to: last.seconds * 1e3)
-                }
-            },
-            queueDepth: { depth in metrics.registry.set(ServerMetrics.queueDepth, labels: labels, to: Double(depth)) },
-            loaded: { duration in
-                metrics.registry.set(
-                    ServerMetrics.workerLoadTime, labels: ["W-\(name)_\(version)", "Host", metrics.hostname],
-                    to: duration.seconds * 1e3)
-            },
-            cancelled: { metrics.registry.increment(ServerMetrics.requestsCancelled, labels: labels) })
-        observer.warmedUp = { metrics.registry.set(ServerMetrics.warmUpSeconds, labels: labels, to: $0.seconds) }
+        let observer = metrics.poolObserver(model: name, version: version)
         return WorkerPool(
             modelName: name, modelVersion: version, archive: archive, backend: backend,
             settings: settings, idleSpin: .microseconds(configuration.workerIdleSpinMicroseconds), observer: observer,
