@@ -5,6 +5,8 @@ import Foundation
 public struct ServerMetrics: Sendable {
     public let registry: MetricsRegistry
     public let hostname: String
+    /// Requests2XX, 4XX and 5XX: one is counted per response, resolved once.
+    private let responseCounters: [MetricSeries?]
 
     // TorchServe's frontend metrics.
     public static let requests2XX = "Requests2XX"
@@ -99,16 +101,19 @@ public struct ServerMetrics: Sendable {
                 labelNames: ["model_name", "model_version"]),
         ]
         for family in families { registry.declare(family) }
+        responseCounters = [Self.requests2XX, Self.requests4XX, Self.requests5XX].map {
+            registry.series($0, labels: ["Host", hostname])
+        }
     }
 
     /// Counts a response by status class (TorchServe counts 1xx and 3xx as 5XX).
     public func recordResponse(status: Int) {
-        let name =
+        let index =
             switch status {
-            case 200..<300: Self.requests2XX
-            case 400..<500: Self.requests4XX
-            default: Self.requests5XX
+            case 200..<300: 0
+            case 400..<500: 1
+            default: 2
             }
-        registry.increment(name, labels: ["Host", hostname])
+        responseCounters[index]?.increment()
     }
 }
