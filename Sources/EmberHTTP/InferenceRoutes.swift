@@ -16,6 +16,14 @@ struct InferenceRoutes: Sendable {
         switch path[0] {
         case "ping":
             return service.isHealthy() ? Self.healthy : Self.unhealthy
+        case "predictions" where request.method != .options && (path.count == 2 || path.count == 3):
+            // A full queue refuses before the body is looked at (TorchServe's 503): answered here, so
+            // under overload a refusal costs no task and no copy. An oversized body is still a 413.
+            guard let model = path[1],
+                (request.headers[.contentLength].flatMap(Int.init) ?? 0) <= info.settings.maxRequestSize,
+                let refusal = service.admissionRefusal(model: model, version: path[2])
+            else { return nil }
+            return ListenerResponder.buffered(refusal)
         default:
             return nil
         }

@@ -22,6 +22,11 @@ public protocol ModelService: Sendable {
     /// `PUT /models/{m}/{v}/set-default`.
     func setDefault(model: String, version: String) async throws -> ServiceResponse
 
+    /// The refusal a prediction for `model` would get at once (503: no worker, queue full), without
+    /// queueing anything; nil when it would be queued, or when the model is unknown (the prediction
+    /// route answers that, in its order of checks).
+    func admissionRefusal(model: String, version: String?) -> ServerError?
+
     /// `/ping`: TorchServe's rule (every default version has its minimum healthy workers).
     func isHealthy() -> Bool
     /// `/v2/health/ready`: every start-up model has its minimum workers up.
@@ -59,6 +64,10 @@ public struct ServiceResponse: Sendable {
             }
         self = .status(result.message, code: code)
     }
+}
+
+extension ModelService {
+    public func admissionRefusal(model: String, version: String?) -> ServerError? { nil }
 }
 
 public enum DescribeTarget: Sendable, Equatable {

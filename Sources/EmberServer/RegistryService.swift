@@ -29,6 +29,17 @@ struct RegistryService: ModelService {
         return output
     }
 
+    func admissionRefusal(model: String, version: String?) -> ServerError? {
+        guard let pool = try? registry.pool(model, version: version),
+            let refusal = pool.refusal(versionInURL: version != nil)
+        else { return nil }
+        // Counted as `predict` counts a request it queues and the pool refuses.
+        metrics.registry.increment(
+            ServerMetrics.inferenceRequests, labels: [model, version ?? "default", metrics.hostname])
+        metrics.registry.observe(ServerMetrics.requestLatencySeconds, labels: [model, pool.modelVersion], 0)
+        return refusal
+    }
+
     func register(_ request: RegisterRequest) async throws -> ServiceResponse {
         guard let url = request.url else { throw ServerError.badRequest("Parameter url is required.") }
         if let runtime = request.runtime, !["python", "python3", "LSP"].contains(runtime) {

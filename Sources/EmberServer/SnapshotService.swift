@@ -36,6 +36,10 @@ struct SnapshotService: ModelService {
         try await base.predict(model: model, version: version, input: input)
     }
 
+    func admissionRefusal(model: String, version: String?) -> ServerError? {
+        base.admissionRefusal(model: model, version: version)
+    }
+
     func describe(model: String, version: DescribeTarget) async throws -> JSONValue {
         try await base.describe(model: model, version: version)
     }

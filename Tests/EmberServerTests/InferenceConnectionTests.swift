@@ -89,4 +89,45 @@ import Testing
             }
         }
     }
+
+    /// A full queue is refused at once with TorchServe's 503, counted as a request, and the server
+    /// keeps serving (the refusal is answered while the request is read: InferenceRoutes.immediate).
+    @Test func aFullQueueIsRefusedAtOnceAndCounted() async throws {
+        // slow: one worker, batch 1, jobQueueSize 3 (TestServer.makeModelStore).
+        try await TestServer.with(models: ["slow.mar"]) { server in
+            func post(_ path: String, _ json: String) -> [UInt8] {
+                Array(
+                    ("POST \(path) HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\n"
+                        + "Content-Length: \(json.utf8.count)\r\n\r\n" + json).utf8)
+            }
+            // One request keeps the worker busy (5,000 rounds, about 1.5 s here), three fill the queue.
+            var held: [Int32] = []
+            defer { for fd in held { close(fd) } }
+            for rounds in [5000, 1, 1, 1] {
+                let fd = try #require(RawSocket.connect(port: server.inference))
+                held.append(fd)
+                #expect(RawSocket.send(fd, post("/predictions/slow", "[\(rounds), 21]")))
+                try await Task.sleep(for: .milliseconds(rounds > 1 ? 150 : 20))
+            }
+            let refused = try await server.predict("slow", json: "[1, 21]")
+            let versioned = try await server.predict("slow/1.0", json: "[1, 21]")
+            #expect(refused.status == 503, "\(refused.text)")
+            #expect(refused.json?["type"] == "ServiceUnavailableException")
+            #expect(refused.text.contains(#"Model \"slow\" has no worker"#), "\(refused.text)")
+            #expect(versioned.status == 503)
+            #expect(versioned.text.contains(#"Model \"slow\" Version 1.0\" has no worker"#), "\(versioned.text)")
+            // Every one was counted: the four held and the two refused.
+            let metrics = try await server.request("GET", port: server.metricsPort, "/metrics").text
+            let counted = metrics.split(separator: "\n").filter {
+                $0.hasPrefix("ts_inference_requests_total{") && $0.contains("model_name=\"slow\"")
+            }.compactMap { Double($0.split(separator: " ").last ?? "") }.reduce(0, +)
+            #expect(counted == 6, "\(metrics.split(separator: "\n").filter { $0.contains("ts_inference_requests") })")
+            // The held requests are answered (or time out past the slow model's 3 s on a loaded machine).
+            for fd in held {
+                let answer = try await offThePool { RawSocket.readResponse(fd, timeout: 40) }
+                #expect(answer.hasPrefix("HTTP/1.1 200") || answer.hasPrefix("HTTP/1.1 500"), "\(answer.prefix(120))")
+            }
+            #expect(try await server.predict("slow", json: "[1, 21]").status == 200)
+        }
+    }
 }

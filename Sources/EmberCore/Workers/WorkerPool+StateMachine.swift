@@ -171,13 +171,15 @@ extension WorkerPool {
 
         // MARK: Requests
 
+        /// A job submitted now would be refused at once (no worker, the queue full, or stopping).
+        var refusesJobs: Bool {
+            stopped || draining || (maxWorkers == 0 && workers.isEmpty) || queue.count >= queueCapacity
+                || (retriesExhausted != nil && !workers.contains(where: \.isLive))
+        }
+
         mutating func submit(_ id: JobID, now: Instant) -> Actions {
             let entry = QueuedJob(id: id, arrival: now)
-            guard !stopped, !draining, maxWorkers > 0 || !workers.isEmpty, queue.count < queueCapacity,
-                retriesExhausted == nil || workers.contains(where: \.isLive)
-            else {
-                return Actions(.fail([entry], .noWorker))
-            }
+            guard !refusesJobs else { return Actions(.fail([entry], .noWorker)) }
             queue.append(entry)
             var actions = Actions()
             expireQueued(now: now, into: &actions)

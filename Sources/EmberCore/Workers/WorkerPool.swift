@@ -128,6 +128,15 @@ public final class WorkerPool: @unchecked Sendable {
         }
     }
 
+    /// The refusal a request submitted now would get at once (no worker, the queue full), counted as
+    /// `submit` counts it; nil: it would be queued. Lets a listener answer 503 without a task or a
+    /// copy of the body: under overload a refusal then costs about what `/ping` does.
+    public func refusal(versionInURL: Bool = false) -> ServerError? {
+        guard condition.withLock({ machine.refusesJobs }) else { return nil }
+        statistics.recordFailures([.zero])
+        return noWorkerFailure(versionInURL: versionInURL)
+    }
+
     private func cancel(_ id: Machine.JobID) { update { $0.cancel(id, now: $1) } }
 
     /// A ``RequestWithdrawal``'s client went away: the job leaves the queue if it is still there.
