@@ -69,10 +69,27 @@ public final class AccessLog: Sendable {
                 state.second = now
                 state.stamp = Self.timestamp(now)
             }
+            // Appended piece by piece: no line String built per request.
             state.buffer += state.stamp
-            state.buffer += Array(" info ember: log=access request.id=\(requestID) \"\(method) \(uri) \(protocolName)\" \(status) \(milliseconds)\n".utf8)
+            state.buffer += Self.linePrefix
+            state.buffer += requestID.utf8
+            state.buffer += Self.quote
+            state.buffer += method.utf8
+            state.buffer.append(UInt8(ascii: " "))
+            state.buffer += uri.utf8
+            state.buffer.append(UInt8(ascii: " "))
+            state.buffer += protocolName.utf8
+            state.buffer += Self.closingQuote
+            state.buffer += String(status).utf8
+            state.buffer.append(UInt8(ascii: " "))
+            state.buffer += String(milliseconds).utf8
+            state.buffer.append(UInt8(ascii: "\n"))
         }
     }
+
+    private static let linePrefix = Array(" info ember: log=access request.id=".utf8)
+    private static let quote = Array(" \"".utf8)
+    private static let closingQuote = Array("\" ".utf8)
 
     /// Writes out what is buffered now.
     public func flush() {

@@ -106,9 +106,7 @@ public struct ListenerResponder: HTTPResponder {
 
     /// Standard headers, the status counters and the access log line.
     private func finish(_ headers: inout HTTPFields, status: HTTPResponse.Status, _ exchange: Exchange) {
-        for field in ResponseHeaders.standard(requestID: exchange.info.id, cors: settings.cors) {
-            headers.append(field)
-        }
+        ResponseHeaders.appendStandard(to: &headers, requestID: exchange.info.id, cors: settings.cors)
         metrics.recordResponse(status: status.code)
         let elapsed = ContinuousClock.now - exchange.started
         accessLog?.record(

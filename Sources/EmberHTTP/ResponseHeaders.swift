@@ -10,12 +10,17 @@ enum ResponseHeaders {
 
     static func standard(requestID id: String, cors: CORSHeaders?) -> HTTPFields {
         var fields = HTTPFields()
-        fields[requestID] = id
-        fields[pragma] = "no-cache"
-        fields[.cacheControl] = "no-cache; no-store, must-revalidate, private"
-        fields[expires] = "Thu, 01 Jan 1970 00:00:00 UTC"
-        cors?.apply(to: &fields)
+        appendStandard(to: &fields, requestID: id, cors: cors)
         return fields
+    }
+
+    /// Appends them to an answer's own fields (no field of these names is set before).
+    static func appendStandard(to fields: inout HTTPFields, requestID id: String, cors: CORSHeaders?) {
+        fields.append(HTTPField(name: requestID, value: id))
+        fields.append(HTTPField(name: pragma, value: "no-cache"))
+        fields.append(HTTPField(name: .cacheControl, value: "no-cache; no-store, must-revalidate, private"))
+        fields.append(HTTPField(name: expires, value: "Thu, 01 Jan 1970 00:00:00 UTC"))
+        cors?.apply(to: &fields)
     }
 }
 
