@@ -21,6 +21,9 @@ import NIOHTTPTypes
 /// pipeline never makes the loop change its interest in the socket (NIO's pipelining handler would,
 /// twice per awaited answer).
 ///
+/// A request with `Expect: 100-continue` gets its interim `100 Continue` when its head is read (unless
+/// its declared body is over the limit: then its final answer is all it gets).
+///
 /// A body over the limit is not read further: the request goes to the responder at once with a body
 /// that refuses to be collected (its route answers 413, or 401/404 first, as Hummingbird's did), and
 /// ``RequestDeadlineHandler`` discards the rest of it.
@@ -132,6 +135,10 @@ final class InferenceConnectionHandler: ChannelDuplexHandler, RemovableChannelHa
                 dispatch(head, body: RequestBody(asyncSequence: RefusedBody(limit: maxRequestSize)), context: context)
             } else {
                 state = .collecting(head, nil)
+                // curl and others wait for this (up to a second) before they send a body.
+                if head.headerFields[.expect]?.lowercased() == "100-continue" {
+                    context.writeAndFlush(wrapOutboundOut(.head(HTTPResponse(status: .continue))), promise: nil)
+                }
             }
         case (.body(var part), .collecting(let head, let collected)):
             guard (collected?.readableBytes ?? 0) <= maxRequestSize - part.readableBytes else {

@@ -130,4 +130,23 @@ import Testing
             #expect(try await server.predict("slow", json: "[1, 21]").status == 200)
         }
     }
+
+    /// `Expect: 100-continue` (curl sends it for bodies over 1 KiB) gets its interim answer before the
+    /// body is sent, then the final one.
+    @Test func expectContinueIsAnsweredBeforeTheBody() async throws {
+        try await TestServer.with(models: ["mlp.mar"]) { server in
+            let fd = try #require(RawSocket.connect(port: server.inference))
+            defer { close(fd) }
+            let body = Self.mlpBody
+            let head = "POST /predictions/mlp HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\n"
+                + "Expect: 100-continue\r\nContent-Length: \(body.utf8.count)\r\n\r\n"
+            #expect(RawSocket.send(fd, Array(head.utf8)))
+            let interim = try await offThePool { RawSocket.readResponse(fd, timeout: 10) }
+            #expect(interim.hasPrefix("HTTP/1.1 100 Continue\r\n"), "\(interim)")
+            #expect(RawSocket.send(fd, Array(body.utf8)))
+            let answer = try await offThePool { RawSocket.readResponse(fd, timeout: 30) }
+            #expect(answer.hasPrefix("HTTP/1.1 200 OK"), "\(answer.prefix(200))")
+            #expect(answer.contains("\"prediction\""))
+        }
+    }
 }
