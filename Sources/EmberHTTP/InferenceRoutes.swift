@@ -19,14 +19,33 @@ struct InferenceRoutes: Sendable {
         case "predictions" where request.method != .options && (path.count == 2 || path.count == 3):
             // A full queue refuses before the body is looked at (TorchServe's 503): answered here, so
             // under overload a refusal costs no task and no copy. An oversized body is still a 413.
-            guard let model = path[1],
-                (request.headers[.contentLength].flatMap(Int.init) ?? 0) <= info.settings.maxRequestSize,
-                let refusal = service.admissionRefusal(model: model, version: path[2])
-            else { return nil }
+            guard let model = path[1], let refusal = refusal(request, model: model, version: path[2], info) else {
+                return nil
+            }
             return ListenerResponder.buffered(refusal)
+        case "v2" where request.method == .post && path[1] == "models" && path.segments.last == "infer":
+            // The Open Inference Protocol's infer, refused the same way in its own error shape.
+            let version: String?
+            switch path.count {
+            case 4: version = nil
+            case 6 where path[3] == "versions": version = path[4]
+            default: return nil
+            }
+            guard let model = path[2], let refusal = refusal(request, model: model, version: version, info) else {
+                return nil
+            }
+            return ListenerResponder.buffered(refusal.oipBody, status: refusal.oipStatus)
         default:
             return nil
         }
+    }
+
+    /// The pool's refusal of a prediction it would not queue, unless the body is over the limit (a 413 first).
+    private func refusal(_ request: Request, model: String, version: String?, _ info: ListenerResponder.RequestInfo)
+        -> ServerError?
+    {
+        guard (request.headers[.contentLength].flatMap(Int.init) ?? 0) <= info.settings.maxRequestSize else { return nil }
+        return service.admissionRefusal(model: model, version: version)
     }
 
     private static let healthy = ListenerResponder.buffered(["status": "Healthy"])

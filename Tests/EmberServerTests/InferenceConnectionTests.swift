@@ -114,14 +114,19 @@ import Testing
             #expect(refused.status == 503, "\(refused.text)")
             #expect(refused.json?["type"] == "ServiceUnavailableException")
             #expect(refused.text.contains(#"Model \"slow\" has no worker"#), "\(refused.text)")
+            let oip = try await server.request(
+                "POST", port: server.inference, "/v2/models/slow/infer", body: Data(#"{"inputs": []}"#.utf8),
+                contentType: "application/json")
+            #expect(oip.status == 503, "\(oip.text)")
+            #expect(oip.text.contains(#""error""#) && oip.text.contains("has no worker"), "\(oip.text)")
             #expect(versioned.status == 503)
             #expect(versioned.text.contains(#"Model \"slow\" Version 1.0\" has no worker"#), "\(versioned.text)")
-            // Every one was counted: the four held and the two refused.
+            // Every one was counted: the four held and the three refused.
             let metrics = try await server.request("GET", port: server.metricsPort, "/metrics").text
             let counted = metrics.split(separator: "\n").filter {
                 $0.hasPrefix("ts_inference_requests_total{") && $0.contains("model_name=\"slow\"")
             }.compactMap { Double($0.split(separator: " ").last ?? "") }.reduce(0, +)
-            #expect(counted == 6, "\(metrics.split(separator: "\n").filter { $0.contains("ts_inference_requests") })")
+            #expect(counted == 7, "\(metrics.split(separator: "\n").filter { $0.contains("ts_inference_requests") })")
             // The held requests are answered (or time out past the slow model's 3 s on a loaded machine).
             for fd in held {
                 let answer = try await offThePool { RawSocket.readResponse(fd, timeout: 40) }
