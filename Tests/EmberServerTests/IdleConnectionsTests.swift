@@ -63,55 +63,46 @@ import FoundationNetworking
     @Test(.enabled(if: enoughFiles, "needs an open-file limit above 10,500"))
     func tenThousandIdleConnectionsAndTheServerStillAnswers() async throws {
         let wanted = Self.wanted
-        let binary = try #require(ProcessTests.emberBinary(), "build the ember executable first")
         let store = try TestServer.makeModelStore()
         defer { try? FileManager.default.removeItem(at: store) }
-        let config = store.appendingPathComponent("idle.properties")
-        try Data("inference_address=http://127.0.0.1:0\nmanagement_address=http://127.0.0.1:0\nmetrics_address=http://127.0.0.1:0\ngrpc_inference_port=0\ngrpc_management_port=0\n".utf8)
-            .write(to: config)
-        let log = store.appendingPathComponent("stderr.log")
-        FileManager.default.createFile(atPath: log.path, contents: nil)
-        let process = Process()
-        process.executableURL = binary
-        process.arguments = [
-            "--start", "--foreground", "--model-store", store.path, "--models", "mlp.mar", "--ts-config", config.path,
-            "--ncs", "--disable-token-auth",
-        ]
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = try FileHandle(forWritingTo: log)
-        process.environment = ProcessInfo.processInfo.environment.merging(["TMPDIR": store.path]) { $1 }
-        try process.run()
-        defer { if process.isRunning { process.terminate() } }
-        let bound = try #require(
-            try await ProcessTests.waitFor("Inference API bind to: http://127.0.0.1:[0-9]+", in: log, timeout: 60))
-        let port = try #require(bound.split(separator: ":").last.flatMap { Int($0) })
+        try await EmberProcess.with { ember in
+            let config = store.appendingPathComponent("idle.properties")
+            try EmberProcess.writeConfiguration(to: config)
+            let process = try ember.start(
+                [
+                    "--start", "--foreground", "--model-store", store.path, "--models", "mlp.mar", "--ts-config", config.path,
+                    "--ncs", "--disable-token-auth",
+                ],
+                environment: ["TMPDIR": store.path], log: store.appendingPathComponent("stderr.log"))
+            let port = try await process.port("Inference")
 
-        let holder = Process()
-        holder.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
-        holder.arguments = ["-c", Self.holder, String(port), String(wanted)]
-        let input = Pipe()
-        let output = Pipe()
-        holder.standardInput = input
-        holder.standardOutput = output
-        try holder.run()
-        defer {
-            try? input.fileHandleForWriting.close()
-            holder.waitUntilExit()
-        }
-        let held = try await offThePool {
-            String(decoding: output.fileHandleForReading.availableData, as: UTF8.self)
-                .trimmingCharacters(in: .whitespacesAndNewlines)
-        }
-        #expect(Int(held) == wanted, "the holder has \(held) connections")
+            let holder = Process()
+            holder.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+            holder.arguments = ["-c", Self.holder, String(port), String(wanted)]
+            let input = Pipe()
+            let output = Pipe()
+            holder.standardInput = input
+            holder.standardOutput = output
+            try holder.run()
+            defer {
+                try? input.fileHandleForWriting.close()
+                holder.waitUntilExit()
+            }
+            let held = try await offThePool {
+                String(decoding: output.fileHandleForReading.availableData, as: UTF8.self)
+                    .trimmingCharacters(in: .whitespacesAndNewlines)
+            }
+            #expect(Int(held) == wanted, "the holder has \(held) connections")
 
-        var request = URLRequest(url: try #require(URL(string: "http://127.0.0.1:\(port)/predictions/mlp")))
-        request.httpMethod = "POST"
-        request.httpBody = Data("[1, 1, 1, 1]".utf8)
-        request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-        request.timeoutInterval = 20
-        let (data, response) = try await URLSession.shared.data(for: request)
-        #expect((response as? HTTPURLResponse)?.statusCode == 200)
-        #expect(String(decoding: data, as: UTF8.self).contains("prediction"))
-        #expect(process.isRunning)
+            var request = URLRequest(url: try #require(URL(string: "http://127.0.0.1:\(port)/predictions/mlp")))
+            request.httpMethod = "POST"
+            request.httpBody = Data("[1, 1, 1, 1]".utf8)
+            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+            request.timeoutInterval = 20
+            let (data, response) = try await URLSession.shared.data(for: request)
+            #expect((response as? HTTPURLResponse)?.statusCode == 200)
+            #expect(String(decoding: data, as: UTF8.self).contains("prediction"))
+            #expect(process.isRunning)
+        }
     }
 }

@@ -56,140 +56,102 @@ import FoundationNetworking
     }
 
     struct Replica {
-        let process: Process
+        let process: EmberProcess
         let inference: Int
         let management: Int
         let workingDirectory: URL
-        let stderr: URL
     }
 
-    static func start(binary: URL, store: URL, config: URL, name: String) async throws -> Replica {
+    static func start(_ ember: EmberProcess.Children, store: URL, config: URL, name: String) async throws -> Replica {
         let workingDirectory = store.appendingPathComponent("cwd-\(name)")
         try FileManager.default.createDirectory(at: workingDirectory, withIntermediateDirectories: true)
-        let stderrFile = store.appendingPathComponent("stderr-\(name).log")
-        FileManager.default.createFile(atPath: stderrFile.path, contents: nil)
-        let process = Process()
-        process.executableURL = binary
-        process.currentDirectoryURL = workingDirectory
-        process.arguments = [
-            "--start", "--foreground", "--model-store", store.path, "--models", "mlp.mar", "--ts-config", config.path, "--ncs",
-        ]
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = try FileHandle(forWritingTo: stderrFile)
-        process.environment = ProcessInfo.processInfo.environment.merging(["TMPDIR": store.path]) { $1 }
-        try process.run()
-        func port(_ listener: String) async throws -> Int {
-            let line = try #require(
-                try await ProcessTests.waitFor("\(listener) API bind to: http://127.0.0.1:[0-9]+", in: stderrFile, timeout: 60),
-                "\(name) did not start: \((try? String(contentsOf: stderrFile, encoding: .utf8)) ?? "")")
-            return try #require(line.split(separator: ":").last.flatMap { Int($0) })
-        }
+        let process = try ember.start(
+            ["--start", "--foreground", "--model-store", store.path, "--models", "mlp.mar", "--ts-config", config.path, "--ncs"],
+            environment: ["TMPDIR": store.path], in: workingDirectory, log: store.appendingPathComponent("stderr-\(name).log"))
         return Replica(
-            process: process, inference: try await port("Inference"), management: try await port("Management"),
-            workingDirectory: workingDirectory, stderr: stderrFile)
+            process: process, inference: try await process.port("Inference"), management: try await process.port("Management"),
+            workingDirectory: workingDirectory)
     }
 
     @Test func replicasShareTheOperatorsKeysAndPickUpAChangedFile() async throws {
-        let binary = try #require(ProcessTests.emberBinary(), "build the ember executable first")
         let store = try TestServer.makeModelStore()
         defer { try? FileManager.default.removeItem(at: store) }
-        let secret = try SecretVolume(
-            directory: store.appendingPathComponent("secret"), contents: Self.keys(inference: "shared-infer-1", management: "shared-manage-1"))
-        let config = store.appendingPathComponent("replica.properties")
-        try Data("""
-            inference_address=http://127.0.0.1:0
-            management_address=http://127.0.0.1:0
-            metrics_address=http://127.0.0.1:0
-            grpc_inference_port=0
-            grpc_management_port=0
-            token_key_file=\(secret.file.path)
-            health_probes_without_token=true
-            drain_delay_seconds=2
-            """.utf8).write(to: config)
+        try await EmberProcess.with { ember in
+            let secret = try SecretVolume(
+                directory: store.appendingPathComponent("secret"), contents: Self.keys(inference: "shared-infer-1", management: "shared-manage-1"))
+            let config = store.appendingPathComponent("replica.properties")
+            try EmberProcess.writeConfiguration(
+                to: config, extra: ["token_key_file=\(secret.file.path)", "health_probes_without_token=true", "drain_delay_seconds=2"])
 
-        let replicas = [
-            try await Self.start(binary: binary, store: store, config: config, name: "a"),
-            try await Self.start(binary: binary, store: store, config: config, name: "b"),
-        ]
-        defer { for replica in replicas where replica.process.isRunning { replica.process.terminate() } }
+            let replicas = [
+                try await Self.start(ember, store: store, config: config, name: "a"),
+                try await Self.start(ember, store: store, config: config, name: "b"),
+            ]
 
-        let row = "[1, 1, 1, 1]"
-        for replica in replicas {
-            #expect(try await Self.send(replica.inference, "/predictions/mlp", key: "shared-infer-1", body: row).0 == 200)
-            #expect(try await Self.send(replica.inference, "/predictions/mlp", key: nil, body: row).0 == 400)
-            #expect(try await Self.send(replica.inference, "/predictions/mlp", key: "shared-manage-1", body: row).0 == 400)
-            #expect(try await Self.send(replica.management, "/models", key: "shared-manage-1").0 == 200)
-            // The probes need no key; rotation is refused.
-            #expect(try await Self.send(replica.inference, "/ping", key: nil).0 == 200)
-            #expect(try await Self.send(replica.inference, "/v2/health/ready", key: nil).0 == 200)
-            #expect(try await Self.send(replica.management, "/token?type=inference", key: "shared-manage-1").0 == 405)
-            // No key file of its own.
-            #expect(!FileManager.default.fileExists(atPath: replica.workingDirectory.appendingPathComponent("key_file.json").path))
-        }
-
-        try secret.publish(Self.keys(inference: "shared-infer-2", management: "shared-manage-2"))
-        for replica in replicas {
-            var status = 0
-            let deadline = Date().addingTimeInterval(15)
-            while status != 200, Date() < deadline {
-                status = try await Self.send(replica.inference, "/predictions/mlp", key: "shared-infer-2", body: row).0
-                if status != 200 { try await Task.sleep(for: .milliseconds(100)) }
+            let row = "[1, 1, 1, 1]"
+            for replica in replicas {
+                #expect(try await Self.send(replica.inference, "/predictions/mlp", key: "shared-infer-1", body: row).0 == 200)
+                #expect(try await Self.send(replica.inference, "/predictions/mlp", key: nil, body: row).0 == 400)
+                #expect(try await Self.send(replica.inference, "/predictions/mlp", key: "shared-manage-1", body: row).0 == 400)
+                #expect(try await Self.send(replica.management, "/models", key: "shared-manage-1").0 == 200)
+                // The probes need no key; rotation is refused.
+                #expect(try await Self.send(replica.inference, "/ping", key: nil).0 == 200)
+                #expect(try await Self.send(replica.inference, "/v2/health/ready", key: nil).0 == 200)
+                #expect(try await Self.send(replica.management, "/token?type=inference", key: "shared-manage-1").0 == 405)
+                // No key file of its own.
+                #expect(!FileManager.default.fileExists(atPath: replica.workingDirectory.appendingPathComponent("key_file.json").path))
             }
-            #expect(status == 200, "the changed key file was not picked up")
-            #expect(try await Self.send(replica.inference, "/predictions/mlp", key: "shared-infer-1", body: row).0 == 400)
-            #expect(try await Self.send(replica.management, "/models", key: "shared-manage-2").0 == 200)
-        }
-        // A broken update keeps the keys in force.
-        try secret.publish("{\"inference\": ")
-        try await Task.sleep(for: .seconds(2))
-        #expect(try await Self.send(replicas[0].inference, "/predictions/mlp", key: "shared-infer-2", body: row).0 == 200)
-        #expect(try await ProcessTests.waitFor("cannot be used; the previous keys stay", in: replicas[0].stderr, timeout: 5) != nil)
 
-        // SIGTERM: readiness false at once, the rest serves through the drain delay, then exit 0.
-        let replica = replicas[0]
-        kill(replica.process.processIdentifier, SIGTERM)
-        var ready = 200
-        let deadline = Date().addingTimeInterval(1.5)
-        while ready == 200, Date() < deadline {
-            ready = try await Self.send(replica.inference, "/v2/health/ready", key: nil).0
-            if ready == 200 { try await Task.sleep(for: .milliseconds(20)) }
+            try secret.publish(Self.keys(inference: "shared-infer-2", management: "shared-manage-2"))
+            for replica in replicas {
+                var status = 0
+                let deadline = Date().addingTimeInterval(15)
+                while status != 200, Date() < deadline {
+                    status = try await Self.send(replica.inference, "/predictions/mlp", key: "shared-infer-2", body: row).0
+                    if status != 200 { try await Task.sleep(for: .milliseconds(100)) }
+                }
+                #expect(status == 200, "the changed key file was not picked up")
+                #expect(try await Self.send(replica.inference, "/predictions/mlp", key: "shared-infer-1", body: row).0 == 400)
+                #expect(try await Self.send(replica.management, "/models", key: "shared-manage-2").0 == 200)
+            }
+            // A broken update keeps the keys in force.
+            try secret.publish("{\"inference\": ")
+            try await Task.sleep(for: .seconds(2))
+            #expect(try await Self.send(replicas[0].inference, "/predictions/mlp", key: "shared-infer-2", body: row).0 == 200)
+            #expect(try await replicas[0].process.waitFor("cannot be used; the previous keys stay", timeout: 5) != nil)
+
+            // SIGTERM: readiness false at once, the rest serves through the drain delay, then exit 0.
+            let replica = replicas[0]
+            kill(replica.process.pid, SIGTERM)
+            var ready = 200
+            let deadline = Date().addingTimeInterval(1.5)
+            while ready == 200, Date() < deadline {
+                ready = try await Self.send(replica.inference, "/v2/health/ready", key: nil).0
+                if ready == 200 { try await Task.sleep(for: .milliseconds(20)) }
+            }
+            #expect(ready == 503)
+            #expect(try await Self.send(replica.inference, "/predictions/mlp", key: "shared-infer-2", body: row).0 == 200)
+            #expect(try await Self.send(replicas[1].inference, "/v2/health/ready", key: nil).0 == 200)
+            await replica.process.waitForExit(timeout: 30)
+            #expect(!replica.process.isRunning)
+            #expect(replica.process.terminationStatus == 0)
         }
-        #expect(ready == 503)
-        #expect(try await Self.send(replica.inference, "/predictions/mlp", key: "shared-infer-2", body: row).0 == 200)
-        #expect(try await Self.send(replicas[1].inference, "/v2/health/ready", key: nil).0 == 200)
-        let exitDeadline = Date().addingTimeInterval(30)
-        while replica.process.isRunning, Date() < exitDeadline { try await Task.sleep(for: .milliseconds(50)) }
-        #expect(!replica.process.isRunning)
-        #expect(replica.process.terminationStatus == 0)
     }
 
     @Test func aMissingKeyFileStopsTheStartWithItsName() async throws {
-        let binary = try #require(ProcessTests.emberBinary())
         let store = try TestServer.makeModelStore()
         defer { try? FileManager.default.removeItem(at: store) }
-        let config = store.appendingPathComponent("bad.properties")
-        try Data("""
-            inference_address=http://127.0.0.1:0
-            management_address=http://127.0.0.1:0
-            metrics_address=http://127.0.0.1:0
-            grpc_inference_port=0
-            grpc_management_port=0
-            token_key_file=/nonexistent/keys.json
-            """.utf8).write(to: config)
-        let stderrFile = store.appendingPathComponent("stderr.log")
-        FileManager.default.createFile(atPath: stderrFile.path, contents: nil)
-        let process = Process()
-        process.executableURL = binary
-        process.currentDirectoryURL = store
-        process.arguments = ["--start", "--foreground", "--model-store", store.path, "--ts-config", config.path, "--ncs"]
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = try FileHandle(forWritingTo: stderrFile)
-        try process.run()
-        let deadline = Date().addingTimeInterval(30)
-        while process.isRunning, Date() < deadline { try await Task.sleep(for: .milliseconds(50)) }
-        #expect(!process.isRunning)
-        #expect(process.terminationStatus != 0)
-        let log = try String(contentsOf: stderrFile, encoding: .utf8)
-        #expect(log.contains("/nonexistent/keys.json"), "\(log)")
+        try await EmberProcess.with { ember in
+            let config = store.appendingPathComponent("bad.properties")
+            try EmberProcess.writeConfiguration(to: config, extra: ["token_key_file=/nonexistent/keys.json"])
+            let process = try ember.start(
+                ["--start", "--foreground", "--model-store", store.path, "--ts-config", config.path, "--ncs"],
+                in: store, log: store.appendingPathComponent("stderr.log"))
+            await process.waitForExit(timeout: 30)
+            #expect(!process.isRunning)
+            #expect(process.terminationStatus != 0)
+            let log = process.logText
+            #expect(log.contains("/nonexistent/keys.json"), "\(log)")
+        }
     }
 }

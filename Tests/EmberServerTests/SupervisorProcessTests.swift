@@ -27,73 +27,55 @@ import FoundationNetworking
         return found
     }
 
-    static func run(_ binary: URL, _ arguments: [String], in directory: URL, environment: [String: String]) throws -> Int32 {
-        let process = Process()
-        process.executableURL = binary
-        process.arguments = arguments
-        process.currentDirectoryURL = directory
-        process.environment = environment
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        process.waitUntilExit()
-        return process.terminationStatus
-    }
-
     @Test func aKilledServerIsRestartedOnItsSnapshotAndStopStopsBoth() async throws {
-        let binary = try #require(ProcessTests.emberBinary(), "build the ember executable first")
         let store = try TestServer.makeModelStore()
         defer { try? FileManager.default.removeItem(at: store) }
-        let directory = store.appendingPathComponent("cwd")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        let config = store.appendingPathComponent("supervised.properties")
-        try Data("""
-            inference_address=http://127.0.0.1:0
-            management_address=http://127.0.0.1:0
-            metrics_address=http://127.0.0.1:0
-            grpc_inference_port=0
-            grpc_management_port=0
-            """.utf8).write(to: config)
-        let logs = store.appendingPathComponent("logs")
-        let environment = ProcessInfo.processInfo.environment.merging(["TMPDIR": store.path, "LOG_LOCATION": logs.path]) { $1 }
-        let started = try await offThePool {
-            try Self.run(binary, [
-                "--start", "--model-store", store.path, "--models", "mlp.mar", "--ts-config", config.path,
-                "--disable-token-auth", "--enable-model-api",
-            ], in: directory, environment: environment)
+        try await EmberProcess.with { ember in
+            let directory = store.appendingPathComponent("cwd")
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            let config = store.appendingPathComponent("supervised.properties")
+            try EmberProcess.writeConfiguration(to: config)
+            let logs = store.appendingPathComponent("logs")
+            let environment = ["TMPDIR": store.path, "LOG_LOCATION": logs.path]
+            let started = try await offThePool {
+                try ember.run([
+                    "--start", "--model-store", store.path, "--models", "mlp.mar", "--ts-config", config.path,
+                    "--disable-token-auth", "--enable-model-api",
+                ], environment: environment, in: directory).status
+            }
+            let log = logs.appendingPathComponent("ember.log")
+            #expect(started == 0, "\((try? String(contentsOf: log, encoding: .utf8)) ?? "")")
+            ember.atEnd { _ = try? await offThePool { try ember.run(["--stop"], environment: environment, in: directory) } }
+
+            let first = try #require(try await Self.matches("server process ([0-9]+) started", in: log, count: 1, timeout: 10).first)
+            let firstPID = try #require(Int32(first))
+            let port = try #require(
+                try await Self.matches("Management API bind to: http://127.0.0.1:([0-9]+)", in: log, count: 1, timeout: 10).last
+                    .flatMap { Int($0) })
+            let registered = try await TestServer.send("POST", port, "/models?url=mlp-v2.mar&model_name=copy&initial_workers=1")
+            #expect(registered.status == 200, "\(registered.text)")
+
+            kill(firstPID, SIGKILL)
+            let died = try await Self.matches("server process \(firstPID) (was killed by signal 9)", in: log, count: 1, timeout: 10)
+            #expect(!died.isEmpty)
+            let restarted = try await Self.matches("server process ([0-9]+) started", in: log, count: 2, timeout: 30)
+            #expect(restarted.count == 2)
+            // Restarted at once (no crash reporter holding the ports) on the snapshot: both models are back.
+            let ports = try await Self.matches("Management API bind to: http://127.0.0.1:([0-9]+)", in: log, count: 2, timeout: 60)
+            let newPort = try #require(ports.count == 2 ? ports.last.flatMap { Int($0) } : nil, "no second start in the log")
+            #expect(try await Self.matches("(Model server started)", in: log, count: 2, timeout: 60).count == 2)
+            let listed = try await TestServer.send("GET", newPort, "/models")
+            #expect(listed.text.contains("\"copy\"") && listed.text.contains("\"mlp\""), "\(listed.text)")
+
+            let supervisor = try #require(
+                (try? String(contentsOf: store.appendingPathComponent(".model_server.pid"), encoding: .utf8))
+                    .flatMap { Int32($0.trimmingCharacters(in: .whitespacesAndNewlines)) })
+            let secondPID = try #require(restarted.last.flatMap { Int32($0) })
+            let stopped = try await offThePool { try ember.run(["--stop"], environment: environment, in: directory) }
+            #expect(stopped.status == 0)
+            #expect(!ServerProcess.isAlive(supervisor))
+            #expect(!ServerProcess.isAlive(secondPID))
         }
-        let log = logs.appendingPathComponent("ember.log")
-        #expect(started == 0, "\((try? String(contentsOf: log, encoding: .utf8)) ?? "")")
-        defer { _ = try? Self.run(binary, ["--stop"], in: directory, environment: environment) }
-
-        let first = try #require(try await Self.matches("server process ([0-9]+) started", in: log, count: 1, timeout: 10).first)
-        let firstPID = try #require(Int32(first))
-        let port = try #require(
-            try await Self.matches("Management API bind to: http://127.0.0.1:([0-9]+)", in: log, count: 1, timeout: 10).last
-                .flatMap { Int($0) })
-        let registered = try await TestServer.send("POST", port, "/models?url=mlp-v2.mar&model_name=copy&initial_workers=1")
-        #expect(registered.status == 200, "\(registered.text)")
-
-        kill(firstPID, SIGKILL)
-        let died = try await Self.matches("server process \(firstPID) (was killed by signal 9)", in: log, count: 1, timeout: 10)
-        #expect(!died.isEmpty)
-        let restarted = try await Self.matches("server process ([0-9]+) started", in: log, count: 2, timeout: 30)
-        #expect(restarted.count == 2)
-        // Restarted at once (no crash reporter holding the ports) on the snapshot: both models are back.
-        let ports = try await Self.matches("Management API bind to: http://127.0.0.1:([0-9]+)", in: log, count: 2, timeout: 60)
-        let newPort = try #require(ports.count == 2 ? ports.last.flatMap { Int($0) } : nil, "no second start in the log")
-        #expect(try await Self.matches("(Model server started)", in: log, count: 2, timeout: 60).count == 2)
-        let listed = try await TestServer.send("GET", newPort, "/models")
-        #expect(listed.text.contains("\"copy\"") && listed.text.contains("\"mlp\""), "\(listed.text)")
-
-        let supervisor = try #require(
-            (try? String(contentsOf: store.appendingPathComponent(".model_server.pid"), encoding: .utf8))
-                .flatMap { Int32($0.trimmingCharacters(in: .whitespacesAndNewlines)) })
-        let secondPID = try #require(restarted.last.flatMap { Int32($0) })
-        let stopped = try await offThePool { try Self.run(binary, ["--stop"], in: directory, environment: environment) }
-        #expect(stopped == 0)
-        #expect(!ServerProcess.isAlive(supervisor))
-        #expect(!ServerProcess.isAlive(secondPID))
     }
 }
 

@@ -127,62 +127,43 @@ import Testing
     /// and answering; without the files it refuses to start, saying why.
     @Test(.enabled(if: toolsAvailable(), "needs the openssl and curl command line tools"))
     func emberServesHTTPSFromTheConfigurationAndRefusesWithoutFiles() async throws {
-        let binary = try #require(ProcessTests.emberBinary(), "build the ember executable first")
         let directory = try Self.makeCertificate()
         defer { try? FileManager.default.removeItem(at: directory) }
-        let store = directory.appendingPathComponent("store")
-        try FileManager.default.createDirectory(at: store, withIntermediateDirectories: true)
-        let certificate = directory.appendingPathComponent("cert.pem").path
-        let config = directory.appendingPathComponent("tls.properties")
-        try Data("""
-            inference_address=http://127.0.0.1:0
-            management_address=https://127.0.0.1:0
-            metrics_address=http://127.0.0.1:0
-            grpc_inference_port=0
-            grpc_management_port=0
-            enable_envvars_config=true
-            """.utf8).write(to: config)
+        try await EmberProcess.with { ember in
+            let store = directory.appendingPathComponent("store")
+            try FileManager.default.createDirectory(at: store, withIntermediateDirectories: true)
+            let certificate = directory.appendingPathComponent("cert.pem").path
+            let config = directory.appendingPathComponent("tls.properties")
+            try EmberProcess.writeConfiguration(to: config, https: ["management"], extra: ["enable_envvars_config=true"])
 
-        func start(_ environment: [String: String], stderr: URL) throws -> Process {
-            FileManager.default.createFile(atPath: stderr.path, contents: nil)
-            let process = Process()
-            process.executableURL = binary
-            process.arguments = [
-                "--start", "--foreground", "--model-store", store.path, "--ts-config", config.path, "--ncs",
-                "--disable-token-auth",
-            ]
-            process.standardOutput = FileHandle.nullDevice
-            process.standardError = try FileHandle(forWritingTo: stderr)
-            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-                .merging(["TMPDIR": directory.path, "LOG_LOCATION": directory.appendingPathComponent("logs").path]) { $1 }
-            try process.run()
-            return process
+            func start(_ environment: [String: String], stderr: URL) throws -> EmberProcess {
+                try ember.start(
+                    [
+                        "--start", "--foreground", "--model-store", store.path, "--ts-config", config.path, "--ncs",
+                        "--disable-token-auth",
+                    ],
+                    environment: environment.merging(
+                        ["TMPDIR": directory.path, "LOG_LOCATION": directory.appendingPathComponent("logs").path]) { $1 },
+                    log: stderr)
+            }
+
+            let process = try start(
+                ["TS_CERTIFICATE_FILE": certificate, "TS_PRIVATE_KEY_FILE": directory.appendingPathComponent("key.pem").path],
+                stderr: directory.appendingPathComponent("served.log"))
+            let port = try await process.port("Management", scheme: "https")
+            let models = try await Self.curl([
+                "-sS", "--max-time", "20", "--cacert", certificate, "-w", "\n%{http_code}", "https://127.0.0.1:\(port)/models",
+            ])
+            #expect(models.output.hasSuffix("\n200"))
+            #expect(models.output.contains("\"models\""))
+            await process.stop()
+
+            let failing = try start(["TS_CERTIFICATE_FILE": certificate], stderr: directory.appendingPathComponent("refused.log"))
+            await failing.waitForExit(timeout: 30)
+            #expect(!failing.isRunning)
+            #expect(failing.terminationStatus != 0)
+            let message = failing.logText
+            #expect(message.contains("management_address https://127.0.0.1:0 is https:// but private_key_file is not set"))
         }
-
-        let served = directory.appendingPathComponent("served.log")
-        let process = try start(
-            ["TS_CERTIFICATE_FILE": certificate, "TS_PRIVATE_KEY_FILE": directory.appendingPathComponent("key.pem").path],
-            stderr: served)
-        defer { if process.isRunning { process.terminate() } }
-        let bound = try #require(
-            try await ProcessTests.waitFor("Management API bind to: https://127.0.0.1:[0-9]+", in: served, timeout: 60))
-        let port = try #require(bound.split(separator: ":").last.flatMap { Int($0) })
-        let models = try await Self.curl([
-            "-sS", "--max-time", "20", "--cacert", certificate, "-w", "\n%{http_code}", "https://127.0.0.1:\(port)/models",
-        ])
-        #expect(models.output.hasSuffix("\n200"))
-        #expect(models.output.contains("\"models\""))
-        process.terminate()
-        process.waitUntilExit()
-
-        let refused = directory.appendingPathComponent("refused.log")
-        let failing = try start(["TS_CERTIFICATE_FILE": certificate], stderr: refused)
-        defer { if failing.isRunning { failing.terminate() } }
-        let deadline = Date().addingTimeInterval(30)
-        while failing.isRunning, Date() < deadline { try await Task.sleep(for: .milliseconds(50)) }
-        #expect(!failing.isRunning)
-        #expect(failing.terminationStatus != 0)
-        let message = (try? String(contentsOf: refused, encoding: .utf8)) ?? ""
-        #expect(message.contains("management_address https://127.0.0.1:0 is https:// but private_key_file is not set"))
     }
 }
