@@ -186,6 +186,7 @@ let package = Package(
             name: "ember-pipeline-bench",
             dependencies: [
                 "EmberTorch", "EmberCore", "EmberArchive", "TorchBackend", .product(name: "Logging", package: "swift-log"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "benchmarks/pipeline"),
         // The HTTP floors of `make bench` (benchmarks/floors.py): a bare SwiftNIO NIOHTTP1 server and a bare

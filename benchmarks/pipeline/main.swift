@@ -17,6 +17,7 @@
 // run interleaved, `--rounds` times, and the table shows each stage's median round.
 //
 //   ember-pipeline-bench [--archive PATH] [--body PATH] [--iterations N] [--rounds R] [--only a,b]
+import ArgumentParser
 import EmberArchive
 import EmberCore
 import EmberTorch
@@ -24,44 +25,33 @@ import Foundation
 import Logging
 import TorchBackend
 
-struct Options {
+struct Options: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ember-pipeline-bench",
+        abstract: "What one prediction costs below HTTP, stage by stage, in-process (CPU µs per request).")
+
+    @Option(help: "The model archive (an in-process, libtorch model).")
     var archive = "model_store/mlp.mar"
+    @Option(help: "The request body: one prediction's JSON.")
     var body = "examples/mlp/sample.json"
+    @Option(help: "Iterations of each stage's loop per round.")
     var iterations = 20_000
+    @Option(help: "Rounds (the table shows each stage's median round).")
     var rounds = 5
-    var only: Set<String>? = nil
+    @Option(help: "Only these stages, comma-separated (decode, forward, postprocess, render, infer, metrics, …).")
+    var only: String?
+
+    var stages: Set<String>? { only.map { Set($0.split(separator: ",").map(String.init)) } }
+
+    func validate() throws {
+        guard iterations > 0 else { throw ValidationError("--iterations must be positive") }
+        guard rounds > 0 else { throw ValidationError("--rounds must be positive") }
+    }
 }
 
 func fail(_ message: String) -> Never {
     FileHandle.standardError.write(Data("ember-pipeline-bench: \(message)\n".utf8))
     exit(2)
-}
-
-func parseOptions() -> Options {
-    var options = Options()
-    var args = CommandLine.arguments.dropFirst().makeIterator()
-    func value(_ flag: String) -> String {
-        guard let next = args.next() else { fail("\(flag) needs a value") }
-        return next
-    }
-    while let arg = args.next() {
-        switch arg {
-        case "--archive": options.archive = value(arg)
-        case "--body": options.body = value(arg)
-        case "--iterations":
-            guard let n = Int(value(arg)), n > 0 else { fail("bad --iterations") }
-            options.iterations = n
-        case "--rounds":
-            guard let n = Int(value(arg)), n > 0 else { fail("bad --rounds") }
-            options.rounds = n
-        case "--only": options.only = Set(value(arg).split(separator: ",").map(String.init))
-        case "-h", "--help":
-            print("usage: ember-pipeline-bench [--archive PATH] [--body PATH] [--iterations N] [--rounds R] [--only a,b]")
-            exit(0)
-        default: fail("unknown argument \(arg)")
-        }
-    }
-    return options
 }
 
 func processCPU() -> Double {
@@ -111,7 +101,7 @@ nonisolated func measurePool(_ pool: WorkerPool, _ input: InferenceInput, reques
     return Measurement(cpu: (cpu1 - cpu0) / answered * 1e6, wall: (wall1 - wall0) / answered * 1e6)
 }
 
-let options = parseOptions()
+let options = Options.parseOrExit()
 let logger = Logger(label: "ember.pipeline-bench")
 let body: [UInt8]
 do {
@@ -214,7 +204,7 @@ let stages: [Stage] = [
     ("metrics (series)", { measure(n) { requestSeries.record() } }),
     ("pool c1", { try await measurePool(pool, input, requests: n, tasks: 1) }),
     ("pool c32", { try await measurePool(pool, input, requests: n, tasks: 32) }),
-].filter { options.only?.contains($0.name) ?? true }
+].filter { options.stages?.contains($0.name) ?? true }
 
 // Warm-up: one short loop of each.
 for stage in stages { _ = try await stage.run() }
