@@ -22,7 +22,7 @@ import tritonclient.http as httpclient
 from PIL import Image
 from tritonclient.utils import InferenceServerException
 
-from client_checks import close, expect, mlp_rows
+from client_checks import close, expect, mlp_rows, perf_analyzer_runs
 
 CHECKS = []
 
@@ -348,21 +348,7 @@ def _(ctx):
 def _(ctx):
     if not ctx.perf_analyzer:
         return "not asked for"
-    binary = os.path.join(os.path.dirname(sys.executable), "perf_analyzer")
-    import nvidia.cuda_runtime
-
-    runtime = os.path.join(list(nvidia.cuda_runtime.__path__)[0], "lib")
-    environment = dict(os.environ, LD_LIBRARY_PATH=runtime + ":" + os.environ.get("LD_LIBRARY_PATH", ""))
-    command = [binary, "-m", "perf_mlp", "-u", ctx.url, "-i", "http", "--concurrency-range", "2",
-               "--measurement-interval", "1000", "--max-trials", "3", "--stability-percentage", "1000"]
-    # A check of the protocol, not a measurement: the other test suites share the cores, so any
-    # throughput counts as stable (make bench measures, on a quiet machine).
-    done = subprocess.run(command, env=environment, capture_output=True, text=True, timeout=120)
-    output = done.stdout + done.stderr
-    expect(done.returncode == 0, output[-3000:])
-    expect("Throughput:" in output and "Server:" in output, output[-3000:])
-    expect("Request count: 0" not in output, "perf_analyzer read no server-side statistics:\n" + output[-3000:])
-    expect("error" not in output.lower(), output[-3000:])
+    perf_analyzer_runs(ctx.url, "http")
 
 
 def main():
