@@ -1,9 +1,9 @@
 import NIOCore
 
-/// Runs a connection's task on its channel's event loop (a `TaskExecutor` preference), so the
-/// responder's code between awaits runs on the thread that reads and writes the socket: no hand-off to
-/// the concurrency pool when a request arrives and none back when its answer is written (two of the
-/// four hand-offs of a prediction; the worker's answer still wakes the loop once).
+/// Runs a request's task on its connection's event loop (a `TaskExecutor` preference, see
+/// ``InferenceConnectionHandler``), so the responder's code between awaits runs on the thread that
+/// reads and writes the socket: no hand-off to the concurrency pool when a request arrives and none
+/// back when its answer is written (the worker's answer still wakes the loop once).
 ///
 /// Only for listeners whose routes never block: everything blocking already runs on the `Blocking`
 /// pool or a worker thread, and actor calls (the registry) still hop to the actor and back.

@@ -23,7 +23,7 @@ struct InferenceChannel: ServerChildChannel {
     }
 
     let responder: ListenerResponder
-    let idleTimeout: TimeAmount
+    let idleTimeout: Duration
     let headTimeout: TimeAmount
     let bodyTimeout: TimeAmount
 
@@ -37,7 +37,7 @@ struct InferenceChannel: ServerChildChannel {
                 withPipeliningAssistance: false, withErrorHandling: false, withOutboundHeaderValidation: false)
             try pipeline.addHandler(HTTP1ToHTTPServerCodec(secure: false))
             try pipeline.addHandler(RequestDeadlineHandler(headTimeout: headTimeout, bodyTimeout: bodyTimeout))
-            try pipeline.addHandler(HTTPConnectionStateHandler(idleTimeout: .init(idleTimeout), logger: logger))
+            try pipeline.addHandler(HTTPConnectionStateHandler(idleTimeout: idleTimeout, logger: logger))
             try pipeline.addHandler(
                 InferenceConnectionHandler(responder: responder, withdrawal: disconnect.withdrawal, logger: logger))
             return Value(channel: channel)
@@ -49,11 +49,5 @@ struct InferenceChannel: ServerChildChannel {
     /// `HTTPConnectionStateHandler` closes it once its request in flight is answered.)
     func handle(value: Value, logger: Logger) async {
         try? await value.channel.closeFuture.get()
-    }
-}
-
-extension Duration {
-    init(_ amount: TimeAmount) {
-        self = .nanoseconds(amount.nanoseconds)
     }
 }

@@ -74,7 +74,8 @@ public struct Listeners: Sendable {
             listener == .inference
             ? HTTPServerBuilder { _ in
                 InferenceChannel(
-                    responder: responder, idleTimeout: idleTimeout, headTimeout: headTimeout, bodyTimeout: bodyTimeout)
+                    responder: responder, idleTimeout: .seconds(settings.idleTimeoutSeconds), headTimeout: headTimeout,
+                    bodyTimeout: bodyTimeout)
             }
             : HTTPServerBuilder { responder in
                 HTTP1Channel(

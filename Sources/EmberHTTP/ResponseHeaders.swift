@@ -8,12 +8,6 @@ enum ResponseHeaders {
     static let pragma = HTTPField.Name("Pragma") ?? .via
     static let expires = HTTPField.Name("Expires") ?? .via
 
-    static func standard(requestID id: String, cors: CORSHeaders?) -> HTTPFields {
-        var fields = HTTPFields()
-        appendStandard(to: &fields, requestID: id, cors: cors)
-        return fields
-    }
-
     /// Appends them to an answer's own fields (no field of these names is set before).
     static func appendStandard(to fields: inout HTTPFields, requestID id: String, cors: CORSHeaders?) {
         fields.append(HTTPField(name: requestID, value: id))
