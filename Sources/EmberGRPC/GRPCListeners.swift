@@ -5,6 +5,7 @@ import GRPCCore
 import GRPCNIOTransportHTTP2
 import Logging
 import NIOCore
+import NIOPosix
 import ServiceLifecycle
 
 /// Builds the two gRPC listeners (each a `Service` for the server's one ServiceGroup): inference
@@ -30,11 +31,15 @@ public struct GRPCListeners: Sendable {
     public let logger: Logger
     public let accessLog: AccessLog?
     public let tls: TLSFiles?
+    /// The I/O threads (`number_of_netty_threads`), shared with the HTTP listeners.
+    public let eventLoopGroup: MultiThreadedEventLoopGroup
 
     public init(
         service: any ModelService, settings: HTTPSettings, metrics: ServerMetrics, logger: Logger,
-        accessLog: AccessLog? = nil, tls: TLSFiles? = nil
+        accessLog: AccessLog? = nil, tls: TLSFiles? = nil,
+        eventLoopGroup: MultiThreadedEventLoopGroup = .singleton
     ) {
+        self.eventLoopGroup = eventLoopGroup
         self.service = service
         self.settings = settings
         self.metrics = metrics
@@ -90,7 +95,7 @@ public struct GRPCListeners: Sendable {
         let transportLimit = MessageSizeLimit.transportLimit(settings.maxRequestSize)
         let transport = HTTP2ServerTransport.Posix(
             address: try Self.address(host: host, port: port), transportSecurity: security,
-            config: .defaults { $0.rpc.maxRequestPayloadSize = transportLimit })
+            config: .defaults { $0.rpc.maxRequestPayloadSize = transportLimit }, eventLoopGroup: eventLoopGroup)
         let interceptors: [any ServerInterceptor] =
             settings.tokenAuthorization.map { [TokenInterceptor(tokens: $0, scope: scope, open: open, accessLog: accessLog)] }
             ?? []

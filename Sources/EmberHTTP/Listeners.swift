@@ -15,11 +15,16 @@ public struct Listeners: Sendable {
     public let accessLog: AccessLog?
     /// Refreshes system gauges before `/metrics` renders.
     public let refreshMetrics: @Sendable () -> Void
+    /// The I/O threads that serve the connections (`number_of_netty_threads`); nil: NIO's shared
+    /// group, one thread per core.
+    public let eventLoopGroup: (any EventLoopGroup)?
 
     public init(
         service: any ModelService, settings: HTTPSettings, metrics: ServerMetrics, logger: Logger,
-        accessLog: AccessLog? = nil, refreshMetrics: @escaping @Sendable () -> Void = {}
+        accessLog: AccessLog? = nil, refreshMetrics: @escaping @Sendable () -> Void = {},
+        eventLoopGroup: (any EventLoopGroup)? = nil
     ) {
+        self.eventLoopGroup = eventLoopGroup
         self.service = service
         self.settings = settings
         self.metrics = metrics
@@ -92,6 +97,7 @@ public struct Listeners: Sendable {
             server: server,
             configuration: .init(address: .hostname(host, port: port), serverName: "Ember", backlog: 1024),
             onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? port) },
+            eventLoopGroupProvider: eventLoopGroup.map { .shared($0) } ?? .singleton,
             logger: logger)
     }
 }

@@ -31,16 +31,17 @@ public func buildServer(
     let modelService: any ModelService =
         writer.map { SnapshotService(base: registryService, writer: $0) } ?? registryService
     let settings = HTTPSettings(configuration: configuration, version: options.version, tokens: options.tokens)
+    let ioThreads = IOThreads.group(threads: configuration.ioThreads)
     let listeners = Listeners(
         service: modelService, settings: settings, metrics: metrics, logger: logger, accessLog: options.accessLog,
-        refreshMetrics: { SystemMetrics.record(into: metrics) })
+        refreshMetrics: { SystemMetrics.record(into: metrics) }, eventLoopGroup: ioThreads)
     // tlsFiles() has checked that enable_grpc_ssl comes with both PEM files.
     let grpcTLS = try configuration.enableGRPCSSL
         ? configuration.tlsFiles().map { GRPCListeners.TLSFiles(certificateChain: $0.certificate, privateKey: $0.privateKey) }
         : nil
     let grpc = GRPCListeners(
         service: modelService, settings: settings, metrics: metrics, logger: logger, accessLog: options.accessLog,
-        tls: grpcTLS)
+        tls: grpcTLS, eventLoopGroup: ioThreads)
     let onReady = options.onReady
     let ports = ListenerPorts { bound in
         await writer?.write(.startup)

@@ -100,6 +100,36 @@ import FoundationNetworking
         }
     }
 
+    @Test func numberOfNettyThreadsIsHowManyThreadsServeTheListeners() async throws {
+        let store = try TestServer.makeModelStore()
+        defer { try? FileManager.default.removeItem(at: store) }
+        try await EmberProcess.with { ember in
+            let config = store.appendingPathComponent("test.properties")
+            try EmberProcess.writeConfiguration(to: config, extra: ["number_of_netty_threads=3"])
+            let process = try ember.start(
+                [
+                    "--start", "--foreground", "--model-store", store.path, "--models", "mlp.mar",
+                    "--ts-config", config.path, "--ncs", "--disable-token-auth",
+                ],
+                environment: ["TMPDIR": store.path], log: store.appendingPathComponent("stderr.log"))
+            let port = try await process.port("Inference")
+            var request = URLRequest(url: try #require(URL(string: "http://127.0.0.1:\(port)/predictions/mlp")))
+            request.httpMethod = "POST"
+            request.httpBody = Data("[1, 1, 1, 1]".utf8)
+            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+            request.timeoutInterval = 30
+            let (_, response) = try await URLSession.shared.data(for: request)
+            #expect((response as? HTTPURLResponse)?.statusCode == 200)
+
+            // NIO names the threads of a group of its own NIO-ELT-…, those of its shared one NIO-SGLTN-…:
+            // every listener (HTTP and gRPC) is on the three, none on one thread per core.
+            let tasks = try FileManager.default.contentsOfDirectory(atPath: "/proc/\(process.pid)/task")
+            let names = tasks.compactMap { try? String(contentsOfFile: "/proc/\(process.pid)/task/\($0)/comm", encoding: .utf8) }
+            #expect(names.filter { $0.hasPrefix("NIO-ELT-") }.count == 3, "threads: \(names.sorted())")
+            #expect(!names.contains { $0.hasPrefix("NIO-SGLTN-") }, "threads: \(names.sorted())")
+        }
+    }
+
     @Test func aMissingConfigurationFileIsAClearStartupError() async throws {
         try await EmberProcess.with { ember in
             let (status, output) = try await offThePool {
