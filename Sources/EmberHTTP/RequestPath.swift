@@ -6,10 +6,29 @@ struct RequestPath: Sendable, Equatable {
     let segments: [String]
 
     init(_ path: String) {
-        let withoutQuery = path.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
-        var parts = withoutQuery.split(separator: "/", omittingEmptySubsequences: false).map { segment in
-            segment.utf8.contains(UInt8(ascii: "%")) ? URLEncodedForm.percentDecoded(segment, plusIsSpace: false) : String(segment)
+        // One pass over the bytes (this runs for every request): segments end at "/", the path at "?".
+        let bytes = path.utf8
+        var parts: [String] = []
+        var start = bytes.startIndex
+        var index = start
+        var escaped = false
+        func take(upTo end: String.Index) {
+            let segment = path[start..<end]
+            parts.append(escaped ? URLEncodedForm.percentDecoded(segment, plusIsSpace: false) : String(segment))
         }
+        while index != bytes.endIndex {
+            let byte = bytes[index]
+            if byte == UInt8(ascii: "?") { break }
+            if byte == UInt8(ascii: "/") {
+                take(upTo: index)
+                start = bytes.index(after: index)
+                escaped = false
+            } else if byte == UInt8(ascii: "%") {
+                escaped = true
+            }
+            index = bytes.index(after: index)
+        }
+        take(upTo: index)
         if parts.first == "" { parts.removeFirst() }
         while parts.last == "" { parts.removeLast() }
         segments = parts
