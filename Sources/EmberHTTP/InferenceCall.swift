@@ -46,12 +46,9 @@ public struct InferenceCall: Sendable {
             throw ServerError.responseTooLarge(size: size, limit: maxResponseSize)
         }
         let elapsed = ContinuousClock.now - started
-        metrics.registry.increment(
-            ServerMetrics.inferenceLatency, labels: [model, version ?? "default", metrics.hostname], by: elapsed.microseconds)
-        if let forwardTime = output.forwardTime {
-            metrics.registry.observe(
-                ServerMetrics.serverOverhead, labels: [model, version ?? "default"], (elapsed - forwardTime).seconds)
-        }
+        let series = metrics.predictionSeries(model: model, version: version)
+        series.latency?.increment(by: elapsed.microseconds)
+        if let forwardTime = output.forwardTime { series.overhead?.observe((elapsed - forwardTime).seconds) }
         return output
     }
 }

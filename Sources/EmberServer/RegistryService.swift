@@ -11,20 +11,17 @@ struct RegistryService: ModelService {
 
     func predict(model: String, version: String?, input: InferenceInput) async throws -> InferenceOutput {
         let pool = try registry.pool(model, version: version)
+        let series = metrics.predictionSeries(model: model, version: version)
         // TorchServe counts a request for an existing model before queueing it.
-        metrics.registry.increment(
-            ServerMetrics.inferenceRequests, labels: [model, version ?? "default", metrics.hostname])
+        series.requests?.increment()
         let started = ContinuousClock.now
         let result = await pool.submit(input, versionInURL: version != nil)
-        metrics.registry.observe(
-            ServerMetrics.requestLatencySeconds, labels: [model, pool.modelVersion],
-            (ContinuousClock.now - started).seconds)
+        metrics.requestLatencySeries(model: model, servedBy: pool.modelVersion)?.observe((ContinuousClock.now - started).seconds)
         var output = try result.get()
         output.modelVersion = pool.modelVersion
         if let queueTime = output.queueTime {
             // TorchServe labels it with the version as the URL gave it, like the other ts_* series.
-            metrics.registry.increment(
-                ServerMetrics.queueLatency, labels: [model, version ?? "default", metrics.hostname], by: queueTime.microseconds)
+            series.queueLatency?.increment(by: queueTime.microseconds)
         }
         return output
     }
@@ -34,9 +31,8 @@ struct RegistryService: ModelService {
             let refusal = pool.refusal(versionInURL: version != nil)
         else { return nil }
         // Counted as `predict` counts a request it queues and the pool refuses.
-        metrics.registry.increment(
-            ServerMetrics.inferenceRequests, labels: [model, version ?? "default", metrics.hostname])
-        metrics.registry.observe(ServerMetrics.requestLatencySeconds, labels: [model, pool.modelVersion], 0)
+        metrics.predictionSeries(model: model, version: version).requests?.increment()
+        metrics.requestLatencySeries(model: model, servedBy: pool.modelVersion)?.observe(0)
         return refusal
     }
 

@@ -7,6 +7,7 @@ public struct ServerMetrics: Sendable {
     public let hostname: String
     /// Requests2XX, 4XX and 5XX: one is counted per response, resolved once.
     private let responseCounters: [MetricSeries?]
+    let predictionCache = PredictionSeriesCache()
 
     // TorchServe's frontend metrics.
     public static let requests2XX = "Requests2XX"
