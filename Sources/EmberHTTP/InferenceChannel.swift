@@ -33,9 +33,8 @@ struct InferenceChannel: ServerChildChannel {
             let disconnect = ClientDisconnectHandler()
             try pipeline.addHandler(disconnect)
             // Pipelined requests, and parse errors in their turn, are ordered by InferenceConnectionHandler.
-            try pipeline.configureHTTPServerPipeline(
-                withPipeliningAssistance: false, withErrorHandling: false, withOutboundHeaderValidation: false)
-            try pipeline.addHandler(HTTP1ToHTTPServerCodec(secure: false))
+            try pipeline.addHandler(ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes)))
+            try pipeline.addHandler(InferenceHTTPCodec(secure: false))
             try pipeline.addHandler(RequestDeadlineHandler(headTimeout: headTimeout, bodyTimeout: bodyTimeout))
             try pipeline.addHandler(HTTPConnectionStateHandler(idleTimeout: idleTimeout, logger: logger))
             try pipeline.addHandler(

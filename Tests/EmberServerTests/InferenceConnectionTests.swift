@@ -90,6 +90,27 @@ import Testing
         }
     }
 
+    /// The listener's own HTTP/1 encoding (InferenceHTTPCodec): HEAD's answer has GET's head and no
+    /// body (the pipelined request after it is read as a request, not as a body), a target in absolute
+    /// form is routed by its path, and status lines carry their reason phrases.
+    @Test func headAnswersWithoutABodyAndAnAbsoluteTargetIsRouted() async throws {
+        try await TestServer.with(models: ["mlp.mar"]) { server in
+            let fd = try #require(RawSocket.connect(port: server.inference))
+            defer { close(fd) }
+            let requests = "HEAD /ping HTTP/1.1\r\nHost: test\r\n\r\n"
+                + "GET http://test/ping HTTP/1.1\r\nHost: test\r\n\r\n"
+                + "GET /nothing/here HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n"
+            #expect(RawSocket.send(fd, Array(requests.utf8)))
+            let answers = Self.answers(try await offThePool { Self.readAll(fd, timeout: 30) })
+            try #require(answers.count == 3, "\(answers)")
+            #expect(answers[0].hasPrefix("200 OK\r\n"), "\(answers[0])")
+            #expect(answers[0].lowercased().contains("\r\ncontent-length: 26\r\n"), "\(answers[0])")
+            #expect(answers[0].hasSuffix("\r\n\r\n") && !answers[0].contains("Healthy"), "\(answers[0])")
+            #expect(answers[1].hasPrefix("200 OK\r\n") && answers[1].contains("Healthy"), "\(answers[1])")
+            #expect(answers[2].hasPrefix("404 Not Found\r\n") && answers[2].contains("ResourceNotFoundException"))
+        }
+    }
+
     /// A full queue is refused at once with TorchServe's 503, counted as a request, and the server
     /// keeps serving (the refusal is answered while the request is read: InferenceRoutes.immediate).
     @Test func aFullQueueIsRefusedAtOnceAndCounted() async throws {
