@@ -132,9 +132,10 @@ public struct ListenerResponder: HTTPResponder {
 
     static func buffered(_ value: JSONValue, status: Int = 200) -> BufferedResponse {
         var headers = HTTPFields()
-        headers[.contentType] = "application/json"
+        headers.appendNew(.contentType, "application/json")
+        // Straight into bytes (the same text as `prettyPrinted()`): under overload every refusal comes here.
         return BufferedResponse(
-            status: .init(code: status), headers: headers, body: ByteBuffer(string: value.prettyPrinted()))
+            status: .init(code: status), headers: headers, body: ByteBuffer(bytes: PrettyJSONWriter.document(value)))
     }
 
     static func error(_ error: ServerError) -> Response {
