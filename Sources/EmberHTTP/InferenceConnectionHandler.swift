@@ -130,13 +130,13 @@ final class InferenceConnectionHandler: ChannelDuplexHandler, RemovableChannelHa
     private func receive(_ part: HTTPRequestPart, context: ChannelHandlerContext) {
         switch (part, state) {
         case (.head(let head), .idle):
-            if let length = head.headerFields[.contentLength].flatMap(Int.init), length > maxRequestSize {
+            if let length = head.headerFields.first(.contentLength).flatMap(Int.init), length > maxRequestSize {
                 state = .discarding
                 dispatch(head, body: RequestBody(asyncSequence: RefusedBody(limit: maxRequestSize)), context: context)
             } else {
                 state = .collecting(head, nil)
                 // curl and others wait for this (up to a second) before they send a body.
-                if head.headerFields[.expect]?.lowercased() == "100-continue" {
+                if head.headerFields.first(.expect)?.lowercased() == "100-continue" {
                     context.writeAndFlush(wrapOutboundOut(.head(HTTPResponse(status: .continue))), promise: nil)
                 }
             }
@@ -193,7 +193,7 @@ final class InferenceConnectionHandler: ChannelDuplexHandler, RemovableChannelHa
 
     private func dispatch(_ head: HTTPRequest, body: RequestBody, context: ChannelHandlerContext) {
         let exchange = responder.start(Request(head: head, body: body), logger: logger)
-        let closing = head.headerFields[.connection]?.lowercased() == "close"
+        let closing = head.headerFields.first(.connection)?.lowercased() == "close"
         if closing { closeRequested = true }
         if let answer = responder.answerAtOnce(exchange) {
             return write(answer, closing: closing, context: context)
@@ -223,7 +223,7 @@ final class InferenceConnectionHandler: ChannelDuplexHandler, RemovableChannelHa
     private func write(_ answer: BufferedResponse, closing: Bool, context: ChannelHandlerContext) {
         var head = ResponseChannelWriter.head(
             status: answer.status, headers: answer.headers, date: date.current(), closing: closing)
-        head.headerFields[.contentLength] = String(answer.body.readableBytes)
+        head.headerFields.appendNew(.contentLength, String(answer.body.readableBytes))
         context.write(wrapOutboundOut(.head(head)), promise: nil)
         if answer.body.readableBytes > 0 { context.write(wrapOutboundOut(.body(answer.body)), promise: nil) }
         if closing {

@@ -70,12 +70,13 @@ final class InferenceHTTPCodec: ChannelDuplexHandler, RemovableChannelHandler {
             let informational = (100..<200).contains(code) && code != 101
             // An interim answer (100 Continue) precedes the final one to the same request.
             let method = informational ? nil : methods.popFirst()
+            let hasTransferEncoding = response.headerFields.has(.transferEncoding)
             if informational || code == 204 || code == 304 {
-                response.headerFields[.contentLength] = nil
-                response.headerFields[.transferEncoding] = nil
+                if response.headerFields.has(.contentLength) { response.headerFields[.contentLength] = nil }
+                if hasTransferEncoding { response.headerFields[.transferEncoding] = nil }
                 framing = .suppressed
-            } else if response.headerFields[.contentLength] != nil {
-                response.headerFields[.transferEncoding] = nil
+            } else if response.headerFields.has(.contentLength) {
+                if hasTransferEncoding { response.headerFields[.transferEncoding] = nil }
                 framing = .identity
             } else {
                 response.headerFields[.transferEncoding] = "chunked"

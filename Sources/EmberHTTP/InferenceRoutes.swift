@@ -44,7 +44,7 @@ struct InferenceRoutes: Sendable {
     private func refusal(_ request: Request, model: String, version: String?, _ info: ListenerResponder.RequestInfo)
         -> ServerError?
     {
-        guard (request.headers[.contentLength].flatMap(Int.init) ?? 0) <= info.settings.maxRequestSize else { return nil }
+        guard (request.headers.first(.contentLength).flatMap(Int.init) ?? 0) <= info.settings.maxRequestSize else { return nil }
         return service.admissionRefusal(model: model, version: version)
     }
 
@@ -78,7 +78,7 @@ struct InferenceRoutes: Sendable {
     {
         let started = ContinuousClock.now
         let body = try await request.collectBytes(limit: info.settings.maxRequestSize)
-        let contentType = request.headers[.contentType]
+        let contentType = request.headers.first(.contentType)
         let payload: (body: [UInt8], contentType: String?)
         do {
             payload = try Self.payload(body: body, contentType: contentType)

@@ -23,9 +23,10 @@ struct ResponseChannelWriter: Sendable {
     /// The head of an answer as every inference answer has it.
     static func head(status: HTTPResponse.Status, headers: HTTPFields, date: String, closing: Bool) -> HTTPResponse {
         var head = HTTPResponse(status: status, headerFields: headers)
-        head.headerFields[.date] = date
-        head.headerFields[.server] = "Ember"
-        if closing { head.headerFields[.connection] = "close" }
+        // No route sets these.
+        head.headerFields.appendNew(.date, date)
+        head.headerFields.appendNew(.server, "Ember")
+        if closing { head.headerFields.appendNew(.connection, "close") }
         return head
     }
 
