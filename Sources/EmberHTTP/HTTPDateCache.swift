@@ -4,21 +4,23 @@ import Glibc
 import Darwin
 #endif
 
-/// The `Date` header's text (RFC 9110's IMF-fixdate), formatted at most once a second per connection.
+import HTTPTypes
+
+/// The `Date` field (RFC 9110's IMF-fixdate), made at most once a second per connection.
 struct HTTPDateCache {
     private var second = time_t(-1)
-    private var text = ""
+    private var field = HTTPField(name: .date, value: "")
 
     private static let days = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"]
     private static let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
 
-    mutating func current() -> String {
+    mutating func current() -> HTTPField {
         let now = time(nil)
         if now != second {
             second = now
-            text = Self.format(now)
+            field = HTTPField(name: .date, value: Self.format(now))
         }
-        return text
+        return field
     }
 
     static func format(_ seconds: time_t) -> String {

@@ -15,18 +15,21 @@ struct ResponseChannelWriter: Sendable {
     let eventLoop: any EventLoop
     /// The client asked to close the connection after this answer.
     let closing: Bool
-    let date: String
+    let date: HTTPField
     /// Called on the event loop once the answer's end is written, with that write's future (or once the
     /// connection is closed instead).
     let ended: @Sendable (ChannelHandlerContext, EventLoopFuture<Void>) -> Void
 
+    private static let server = HTTPField(name: .server, value: "Ember")
+    private static let connectionClose = HTTPField(name: .connection, value: "close")
+
     /// The head of an answer as every inference answer has it.
-    static func head(status: HTTPResponse.Status, headers: HTTPFields, date: String, closing: Bool) -> HTTPResponse {
+    static func head(status: HTTPResponse.Status, headers: HTTPFields, date: HTTPField, closing: Bool) -> HTTPResponse {
         var head = HTTPResponse(status: status, headerFields: headers)
         // No route sets these.
-        head.headerFields.appendNew(.date, date)
-        head.headerFields.appendNew(.server, "Ember")
-        if closing { head.headerFields.appendNew(.connection, "close") }
+        head.headerFields.append(date)
+        head.headerFields.append(server)
+        if closing { head.headerFields.append(connectionClose) }
         return head
     }
 

@@ -8,12 +8,17 @@ enum ResponseHeaders {
     static let pragma = HTTPField.Name("Pragma") ?? .via
     static let expires = HTTPField.Name("Expires") ?? .via
 
+    // Made once: making a field checks its value's bytes.
+    private static let noCache = HTTPField(name: pragma, value: "no-cache")
+    private static let cacheControl = HTTPField(name: .cacheControl, value: "no-cache; no-store, must-revalidate, private")
+    private static let expired = HTTPField(name: expires, value: "Thu, 01 Jan 1970 00:00:00 UTC")
+
     /// Appends them to an answer's own fields (no field of these names is set before).
     static func appendStandard(to fields: inout HTTPFields, requestID id: String, cors: CORSHeaders?) {
         fields.append(HTTPField(name: requestID, value: id))
-        fields.append(HTTPField(name: pragma, value: "no-cache"))
-        fields.append(HTTPField(name: .cacheControl, value: "no-cache; no-store, must-revalidate, private"))
-        fields.append(HTTPField(name: expires, value: "Thu, 01 Jan 1970 00:00:00 UTC"))
+        fields.append(noCache)
+        fields.append(cacheControl)
+        fields.append(expired)
         cors?.apply(to: &fields)
     }
 }
