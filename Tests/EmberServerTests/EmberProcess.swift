@@ -1,6 +1,10 @@
 import Foundation
 import Testing
 
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
 /// The real `ember` executable as a child of a test. Children are started inside `EmberProcess.with`,
 /// which stops each one still running when the body ends, passed or failed (SIGTERM, SIGKILL after a
 /// grace period), and waits until Foundation has reaped it: no test leaves an orphan behind.
@@ -146,6 +150,19 @@ final class EmberProcess: @unchecked Sendable {
             try await Self.waitFor("\(listener) API bind to: \(scheme)://127.0.0.1:[0-9]+", in: log, timeout: timeout),
             "no \(listener) API port: \(logText)")
         return try #require(line.split(separator: ":").last.flatMap { Int($0) })
+    }
+
+    /// A JSON prediction over HTTP (URLSession): its status and body.
+    static func predict(port: Int, _ model: String, json: String, timeout: TimeInterval = 30) async throws
+        -> (status: Int, body: String)
+    {
+        var request = URLRequest(url: try #require(URL(string: "http://127.0.0.1:\(port)/predictions/\(model)")))
+        request.httpMethod = "POST"
+        request.httpBody = Data(json.utf8)
+        request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+        request.timeoutInterval = timeout
+        let (data, response) = try await URLSession.shared.data(for: request)
+        return ((response as? HTTPURLResponse)?.statusCode ?? 0, String(decoding: data, as: UTF8.self))
     }
 
     func waitFor(_ pattern: String, timeout: TimeInterval) async throws -> String? {

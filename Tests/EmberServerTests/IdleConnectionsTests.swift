@@ -94,14 +94,9 @@ import FoundationNetworking
             }
             #expect(Int(held) == wanted, "the holder has \(held) connections")
 
-            var request = URLRequest(url: try #require(URL(string: "http://127.0.0.1:\(port)/predictions/mlp")))
-            request.httpMethod = "POST"
-            request.httpBody = Data("[1, 1, 1, 1]".utf8)
-            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-            request.timeoutInterval = 20
-            let (data, response) = try await URLSession.shared.data(for: request)
-            #expect((response as? HTTPURLResponse)?.statusCode == 200)
-            #expect(String(decoding: data, as: UTF8.self).contains("prediction"))
+            let answer = try await EmberProcess.predict(port: port, "mlp", json: "[1, 1, 1, 1]", timeout: 20)
+            #expect(answer.status == 200)
+            #expect(answer.body.contains("prediction"))
             #expect(process.isRunning)
         }
     }

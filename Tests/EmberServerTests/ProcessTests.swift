@@ -27,13 +27,7 @@ import FoundationNetworking
             #expect(try await process.waitFor("unknown configuration key ignored.*|key=some_unknown_key", timeout: 1) != nil)
 
             func predict(_ model: String, _ json: String) async throws -> (Int, String) {
-                var request = URLRequest(url: try #require(URL(string: "http://127.0.0.1:\(port)/predictions/\(model)")))
-                request.httpMethod = "POST"
-                request.httpBody = Data(json.utf8)
-                request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-                request.timeoutInterval = 30
-                let (data, response) = try await URLSession.shared.data(for: request)
-                return ((response as? HTTPURLResponse)?.statusCode ?? 0, String(decoding: data, as: UTF8.self))
+                try await EmberProcess.predict(port: port, model, json: json)
             }
             #expect(try await predict("mlp", "[1, 1, 1, 1]").0 == 200)
 
@@ -113,13 +107,7 @@ import FoundationNetworking
                 ],
                 environment: ["TMPDIR": store.path], log: store.appendingPathComponent("stderr.log"))
             let port = try await process.port("Inference")
-            var request = URLRequest(url: try #require(URL(string: "http://127.0.0.1:\(port)/predictions/mlp")))
-            request.httpMethod = "POST"
-            request.httpBody = Data("[1, 1, 1, 1]".utf8)
-            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-            request.timeoutInterval = 30
-            let (_, response) = try await URLSession.shared.data(for: request)
-            #expect((response as? HTTPURLResponse)?.statusCode == 200)
+            #expect(try await EmberProcess.predict(port: port, "mlp", json: "[1, 1, 1, 1]").status == 200)
 
             // NIO names the threads of a group of its own NIO-ELT-…, those of its shared one NIO-SGLTN-…:
             // every listener (HTTP and gRPC) is on the three, none on one thread per core.
