@@ -35,6 +35,12 @@ struct InferenceRoutes: Sendable {
                 return nil
             }
             return ListenerResponder.buffered(refusal.oipBody, status: refusal.oipStatus)
+        case "v1" where request.method == .post && path.count == 3 && path[1] == "models":
+            // KServe v1's `:predict` (always the default version), in the same error shape.
+            guard let target = path[2] else { return nil }
+            let (model, verb) = KServeRoutes.split(target)
+            guard verb == "predict", let refusal = refusal(request, model: model, version: nil, info) else { return nil }
+            return ListenerResponder.buffered(refusal.oipBody, status: refusal.oipStatus)
         default:
             return nil
         }

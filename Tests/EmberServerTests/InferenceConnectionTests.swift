@@ -140,14 +140,19 @@ import Testing
                 contentType: "application/json")
             #expect(oip.status == 503, "\(oip.text)")
             #expect(oip.text.contains(#""error""#) && oip.text.contains("has no worker"), "\(oip.text)")
+            let kserve = try await server.request(
+                "POST", port: server.inference, "/v1/models/slow:predict", body: Data(#"{"instances": [[1, 21]]}"#.utf8),
+                contentType: "application/json")
+            #expect(kserve.status == 503, "\(kserve.text)")
+            #expect(kserve.text.contains(#""error""#) && kserve.text.contains("has no worker"), "\(kserve.text)")
             #expect(versioned.status == 503)
             #expect(versioned.text.contains(#"Model \"slow\" Version 1.0\" has no worker"#), "\(versioned.text)")
-            // Every one was counted: the four held and the three refused.
+            // Every one was counted: the four held and the four refused.
             let metrics = try await server.request("GET", port: server.metricsPort, "/metrics").text
             let counted = metrics.split(separator: "\n").filter {
                 $0.hasPrefix("ts_inference_requests_total{") && $0.contains("model_name=\"slow\"")
             }.compactMap { Double($0.split(separator: " ").last ?? "") }.reduce(0, +)
-            #expect(counted == 7, "\(metrics.split(separator: "\n").filter { $0.contains("ts_inference_requests") })")
+            #expect(counted == 8, "\(metrics.split(separator: "\n").filter { $0.contains("ts_inference_requests") })")
             // The held requests are answered (or time out past the slow model's 3 s on a loaded machine).
             for fd in held {
                 let answer = try await offThePool { RawSocket.readResponse(fd, timeout: 40) }
