@@ -10,10 +10,10 @@ import NIOHTTPTypesHTTP1
 ///
 /// It stands where NIO's `HTTP1ToHTTPServerCodec` and `HTTPResponseEncoder` stood and answers as they
 /// did (an HTTP/1.1 status line; a body framed by its `Content-Length`, else chunked; no body for a
-/// status that has none or for an answer to HEAD), in one handler instead of two conversions and two
-/// pipeline steps per part. An origin-form request target (`/path?query`, what every client but a
-/// proxy sends) is taken as the path as it is: NIO's conversion parses each target with Foundation's
-/// `URLComponents` (2 % of a prediction's CPU) and is kept for the other forms.
+/// status that has none or for an answer to HEAD or CONNECT), in one handler instead of two
+/// conversions and two pipeline steps per part. An origin-form request target (`/path?query`, what
+/// every client but a proxy sends) is taken as the path as it is: NIO's conversion parses each target
+/// with Foundation's `URLComponents` (2 % of a prediction's CPU) and is kept for the other forms.
 final class InferenceHTTPCodec: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias InboundOut = HTTPRequestPart
@@ -71,7 +71,8 @@ final class InferenceHTTPCodec: ChannelDuplexHandler, RemovableChannelHandler {
             // An interim answer (100 Continue) precedes the final one to the same request.
             let method = informational ? nil : methods.popFirst()
             let hasTransferEncoding = response.headerFields.has(.transferEncoding)
-            if informational || code == 204 || code == 304 {
+            // An answer to CONNECT has no body either (a 2xx one would open a tunnel: RFC 9110 §9.3.6).
+            if informational || code == 204 || code == 304 || method == .CONNECT {
                 if response.headerFields.has(.contentLength) { response.headerFields[.contentLength] = nil }
                 if hasTransferEncoding { response.headerFields[.transferEncoding] = nil }
                 framing = .suppressed
