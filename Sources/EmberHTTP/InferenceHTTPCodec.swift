@@ -24,7 +24,7 @@ final class InferenceHTTPCodec: ChannelDuplexHandler, RemovableChannelHandler {
         /// The body's bytes as they are (a `Content-Length` framed it).
         case identity
         case chunked
-        /// Nothing may follow the head (HEAD, 204, 304): body parts are dropped.
+        /// Nothing may follow the head (1xx, 204, 304, answers to HEAD and CONNECT): body parts are dropped.
         case suppressed
     }
 
@@ -85,7 +85,8 @@ final class InferenceHTTPCodec: ChannelDuplexHandler, RemovableChannelHandler {
             }
             // HEAD's answer says what GET's would be, its framing headers included, without the body.
             if method == .HEAD { framing = .suppressed }
-            context.write(wrapOutboundOut(.byteBuffer(Self.encode(response, allocator: context.channel.allocator))), promise: promise)
+            let head = Self.encode(response, allocator: context.channel.allocator)
+            context.write(wrapOutboundOut(.byteBuffer(head)), promise: promise)
         case .body(let body):
             switch framing {
             case .identity:

@@ -16,7 +16,8 @@ struct RegistryService: ModelService {
         series.requests?.increment()
         let started = ContinuousClock.now
         let result = await pool.submit(input, versionInURL: version != nil)
-        metrics.requestLatencySeries(model: model, servedBy: pool.modelVersion)?.observe((ContinuousClock.now - started).seconds)
+        let latency = ContinuousClock.now - started
+        metrics.requestLatencySeries(model: model, servedBy: pool.modelVersion)?.observe(latency.seconds)
         var output = try result.get()
         output.modelVersion = pool.modelVersion
         if let queueTime = output.queueTime {

@@ -37,7 +37,8 @@ final class PredictionSeriesCache: Sendable {
     func prediction(_ key: Key, registry: MetricsRegistry, hostname: String) -> PredictionSeries {
         predictions.withLock { cache in
             if let series = cache[key] { return series }
-            let series = PredictionSeries(registry: registry, model: key.model, versionLabel: key.version, hostname: hostname)
+            let series = PredictionSeries(
+                registry: registry, model: key.model, versionLabel: key.version, hostname: hostname)
             cache[key] = series
             return series
         }
@@ -56,7 +57,8 @@ final class PredictionSeriesCache: Sendable {
 extension ServerMetrics {
     /// The series of predictions for `model` whose request named `version` (nil: `default`).
     public func predictionSeries(model: String, version: String?) -> PredictionSeries {
-        predictionCache.prediction(.init(model: model, version: version ?? "default"), registry: registry, hostname: hostname)
+        predictionCache.prediction(
+            .init(model: model, version: version ?? "default"), registry: registry, hostname: hostname)
     }
 
     /// `ember_request_latency_seconds` of the version that served the request.
