@@ -14,10 +14,7 @@ struct RegistryService: ModelService {
         let series = metrics.predictionSeries(model: model, version: version)
         // TorchServe counts a request for an existing model before queueing it.
         series.requests?.increment()
-        let started = ContinuousClock.now
         let result = await pool.submit(input, versionInURL: version != nil)
-        let latency = ContinuousClock.now - started
-        metrics.requestLatencySeries(model: model, servedBy: pool.modelVersion)?.observe(latency.seconds)
         var output = try result.get()
         output.modelVersion = pool.modelVersion
         if let queueTime = output.queueTime {
@@ -33,7 +30,6 @@ struct RegistryService: ModelService {
         else { return nil }
         // Counted as `predict` counts a request it queues and the pool refuses.
         metrics.predictionSeries(model: model, version: version).requests?.increment()
-        metrics.requestLatencySeries(model: model, servedBy: pool.modelVersion)?.observe(0)
         return refusal
     }
 

@@ -159,6 +159,11 @@ import Testing
                 #expect(answer.hasPrefix("HTTP/1.1 200") || answer.hasPrefix("HTTP/1.1 500"), "\(answer.prefix(120))")
             }
             #expect(try await server.predict("slow", json: "[1, 21]").status == 200)
+            // The version's time-in-pool histogram has every one: held, refused (at zero) and the last.
+            let after = try await server.request("GET", port: server.metricsPort, "/metrics").text
+            #expect(
+                after.contains("ember_request_latency_seconds_count{model_name=\"slow\",model_version=\"1.0\",} 9.0\n"),
+                "\(after.split(separator: "\n").filter { $0.contains("ember_request_latency_seconds_count") })")
         }
     }
 

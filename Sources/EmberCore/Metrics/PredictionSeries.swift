@@ -31,23 +31,12 @@ final class PredictionSeriesCache: Sendable {
     }
 
     private let predictions = Mutex<[Key: PredictionSeries]>([:])
-    /// `ember_request_latency_seconds`, by the version that served the request.
-    private let requestLatencies = Mutex<[Key: MetricSeries]>([:])
 
     func prediction(_ key: Key, registry: MetricsRegistry, hostname: String) -> PredictionSeries {
         predictions.withLock { cache in
             if let series = cache[key] { return series }
             let series = PredictionSeries(
                 registry: registry, model: key.model, versionLabel: key.version, hostname: hostname)
-            cache[key] = series
-            return series
-        }
-    }
-
-    func requestLatency(_ key: Key, registry: MetricsRegistry) -> MetricSeries? {
-        requestLatencies.withLock { cache in
-            if let series = cache[key] { return series }
-            let series = registry.series(ServerMetrics.requestLatencySeconds, labels: [key.model, key.version])
             cache[key] = series
             return series
         }
@@ -59,10 +48,5 @@ extension ServerMetrics {
     public func predictionSeries(model: String, version: String?) -> PredictionSeries {
         predictionCache.prediction(
             .init(model: model, version: version ?? "default"), registry: registry, hostname: hostname)
-    }
-
-    /// `ember_request_latency_seconds` of the version that served the request.
-    public func requestLatencySeries(model: String, servedBy version: String) -> MetricSeries? {
-        predictionCache.requestLatency(.init(model: model, version: version), registry: registry)
     }
 }

@@ -1,6 +1,7 @@
 extension ServerMetrics {
     /// What a model version's pool reports, into this registry: batch sizes, TorchServe's handler and
-    /// prediction time gauges, queue waits, depth, withdrawals, load and warm-up times. The series a batch
+    /// prediction time gauges, queue waits, depth, withdrawals, load and warm-up times, each request's
+    /// time in the pool (`ember_request_latency_seconds`). The series a batch
     /// records are resolved once here, not looked up by label arrays per batch.
     public func poolObserver(model name: String, version: String) -> WorkerPool.Observer {
         let labels = [name, version]
@@ -13,6 +14,7 @@ extension ServerMetrics {
         let queueTime = registry.series(ServerMetrics.queueTime, labels: ["Host", hostname])
         let queueDepth = registry.series(ServerMetrics.queueDepth, labels: labels)
         let cancelled = registry.series(ServerMetrics.requestsCancelled, labels: labels)
+        let requestLatency = registry.series(ServerMetrics.requestLatencySeconds, labels: labels)
         var observer = WorkerPool.Observer(
             batch: { size, waits, inference in
                 batchSize?.observe(Double(size))
@@ -30,6 +32,7 @@ extension ServerMetrics {
             },
             cancelled: { cancelled?.increment() })
         observer.warmedUp = { registry.set(ServerMetrics.warmUpSeconds, labels: labels, to: $0.seconds) }
+        observer.answered = { requestLatency?.observe($0.seconds) }
         return observer
     }
 }

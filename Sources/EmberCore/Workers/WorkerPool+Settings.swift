@@ -31,6 +31,8 @@ extension WorkerPool {
         public var cancelled: @Sendable () -> Void
         /// The loaded model's warm-up forward took this long (models that describe their tensors).
         public var warmedUp: @Sendable (Duration) -> Void = { _ in }
+        /// A submitted request was answered (or refused: zero) after this long.
+        public var answered: @Sendable (Duration) -> Void = { _ in }
 
         public init(
             batch: @escaping @Sendable (Int, [Duration], Duration) -> Void = { _, _, _ in },

@@ -110,7 +110,11 @@ public final class WorkerPool: @unchecked Sendable {
     public func submit(_ input: InferenceInput, versionInURL: Bool = false) async -> Result<InferenceOutput, ServerError> {
         let id = jobIDs.wrappingAdd(1, ordering: .relaxed).newValue
         let withdrawal = RequestWithdrawal.current
-        defer { withdrawal?.disarm(job: id) }
+        let started = ContinuousClock.now
+        defer {
+            withdrawal?.disarm(job: id)
+            observer.answered(ContinuousClock.now - started)
+        }
         return await withTaskCancellationHandler {
             await withCheckedContinuation { continuation in
                 let request = Request(input: input, versionInURL: versionInURL, continuation: continuation)
@@ -134,6 +138,7 @@ public final class WorkerPool: @unchecked Sendable {
     public func refusal(versionInURL: Bool = false) -> ServerError? {
         guard condition.withLock({ machine.refusesJobs }) else { return nil }
         statistics.recordFailures([.zero])
+        observer.answered(.zero)
         return noWorkerFailure(versionInURL: versionInURL)
     }
 
